@@ -1,0 +1,30 @@
+/**
+ * Wall-clock time as nanoseconds since the Unix epoch (PROTOCOL.md §1: u64, beyond 2^53, so bigint in values).
+ *
+ * The origin is Date.now() at load; the clock advances with the monotonic nanosecond counter, so it never steps
+ * backwards within a process. writeNowNs() puts the current time into a buffer without allocating a bigint: the
+ * origin is kept as two u32 halves and the monotonic count (an exact integer below 2^53) is added with a carry.
+ */
+declare const Bun: { nanoseconds(): number } | undefined;
+
+const monotonicNs: () => number =
+  typeof Bun !== "undefined" ? () => Bun!.nanoseconds() : () => Math.floor(performance.now() * 1e6);
+const TWO32 = 4294967296;
+const originBig = BigInt(Date.now()) * 1_000_000n - BigInt(monotonicNs());
+const originHi = Number(originBig >> 32n);
+const originLo = Number(originBig & 0xffffffffn);
+
+/** Current time in ns since the epoch. */
+export function nowNs(): bigint {
+  return originBig + BigInt(monotonicNs());
+}
+
+/** Writes the current time as a little-endian u64 at `offset`, allocation-free. */
+export function writeNowNs(dv: DataView, offset: number): void {
+  const n = monotonicNs();
+  let lo = originLo + (n % TWO32);
+  const hi = originHi + Math.floor(n / TWO32) + (lo >= TWO32 ? 1 : 0);
+  if (lo >= TWO32) lo -= TWO32;
+  dv.setUint32(offset, lo, true);
+  dv.setUint32(offset + 4, hi, true);
+}

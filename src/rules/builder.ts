@@ -1,0 +1,213 @@
+import { EncodeError } from "../core/errors.ts";
+import { DEFAULT_LIMITS, type Limits } from "../core/limits.ts";
+import { writeNowNs } from "../core/time.ts";
+import { domainOfType, LAYOUTS, type TlvName, type TlvValues } from "../data/tlv-layouts.ts";
+import { frameChecksum } from "./crc32.ts";
+import {
+  EXT_TLV_HEADER,
+  EXTENDED_MARKER,
+  HEADER_SIZE,
+  MAGIC,
+  MAX_FRAME_SIZE,
+  PROTOCOL_VERSION,
+  TLV_HEADER,
+} from "./header.ts";
+import { checkTlvValue, compiledCodec, TlvCheck, tlvCheckFacts } from "./tlv-codec.ts";
+
+export interface FrameBuilderOptions {
+  /** Relay domain of every frame this builder makes (1 market data, 2 signal, 3 execution, 4 system). */
+  domain: number;
+  /** SourceType of the publishing process. */
+  source: number;
+  /** Header flags for every frame (bit 0 replayed, bit 1 snapshot); per frame via begin(). */
+  flags?: number;
+  /** Sequence of the first frame; the sequence then goes up by one per finished frame. Default 1. */
+  firstSequence?: number;
+  limits?: Limits;
+  /** Initial buffer size; it grows geometrically when a frame needs more. */
+  initialCapacity?: number;
+}
+
+/**
+ * Builds Protocol V2 frames into one reused buffer: begin() -> add()... -> finish() returns a view of the finished
+ * frame, valid until the next begin(). No allocation per message: the buffer, its DataView and the header's constant
+ * bytes are set up once, the sequence is a plain integer (exact to 2^53, i.e. 28 years at 10M frames/s), and the
+ * timestamp is written by the allocation-free clock unless given. The checksum is always computed.
+ *
+ *   const b = new FrameBuilder({ domain: 1, source: SourceType.KrakenCollector });
+ *   const bytes = b.begin().add("Trade", trade).finish();
+ */
+export class FrameBuilder {
+  readonly domain: number;
+  readonly source: number;
+  private readonly limits: Limits;
+  private defaultFlags: number;
+  private nextSequence: number;
+  private buf: Uint8Array;
+  private dv: DataView;
+  private pos = HEADER_SIZE;
+  private open = false;
+
+  constructor(options: FrameBuilderOptions) {
+    if (!(options.domain >= 1 && options.domain <= 4)) {
+      throw new EncodeError({
+        code: "UnknownDomain",
+        message: `relay domain ${options.domain} is not 1-4`,
+        facts: { found: options.domain },
+        hint: "1 market data, 2 signal, 3 execution, 4 system",
+      });
+    }
+    this.domain = options.domain;
+    this.source = options.source;
+    this.defaultFlags = options.flags ?? 0;
+    this.nextSequence = options.firstSequence ?? 1;
+    this.limits = options.limits ?? DEFAULT_LIMITS;
+    this.buf = new Uint8Array(Math.max(HEADER_SIZE + 256, options.initialCapacity ?? 4096));
+    this.dv = new DataView(this.buf.buffer);
+  }
+
+  /** Sequence number the next finished frame will carry. */
+  get sequence(): number {
+    return this.nextSequence;
+  }
+
+  /** Starts a frame. `timestampNs` defaults to now; `flags` to the builder's flags. */
+  begin(timestampNs?: bigint, flags: number = this.defaultFlags): this {
+    const dv = this.dv;
+    dv.setUint32(0, MAGIC, true);
+    this.buf[4] = this.domain;
+    this.buf[5] = PROTOCOL_VERSION;
+    this.buf[6] = this.source;
+    this.buf[7] = flags & 0x03;
+    if (timestampNs === undefined) writeNowNs(dv, 16);
+    else dv.setBigUint64(16, timestampNs, true);
+    this.pos = HEADER_SIZE;
+    this.open = true;
+    return this;
+  }
+
+  /**
+   * Appends a typed TLV. `extended` forces the extended form (PROTOCOL.md §3); a value over 255 bytes always uses it.
+   * Throws EncodeError for a value that does not fit its wire type, a TLV of another domain, or too many levels.
+   */
+  add<K extends TlvName>(name: K, value: TlvValues[K], extended = false): this {
+    const type = LAYOUTS[name].type;
+    const codec = compiledCodec(type)!;
+    this.checkDomain(type);
+    const size = codec.size(value);
+    const ext = extended || size > 255;
+    const at = this.reserve(type, size, ext);
+    codec.write(this.dv, this.buf, at, value);
+    if (checkTlvValue(codec.layout, this.dv, at, size, this.limits) !== TlvCheck.Ok) this.tooMany(name);
+    this.pos = at + size; // committed only now: a TLV that failed to encode leaves the frame as it was
+    return this;
+  }
+
+  /** Appends a TLV from raw value bytes (unknown or experimental types, or forwarding). */
+  addRaw(type: number, value: Uint8Array, extended = false): this {
+    if (!(type >= 1 && type <= 254) || type !== Math.floor(type)) {
+      throw new EncodeError({
+        code: "InvalidTlvType",
+        message: `TLV type ${type} is not 1-254`,
+        facts: { tlv_type: type },
+        hint: "type 0 is invalid and 255 is the extended-form marker",
+      });
+    }
+    this.checkDomain(type);
+    const at = this.reserve(type, value.length, extended || value.length > 255);
+    this.buf.set(value, at);
+    this.pos = at + value.length;
+    return this;
+  }
+
+  /** Completes the frame: payload size, sequence, checksum. Returns a view valid until the next begin(). */
+  finish(): Uint8Array {
+    if (!this.open) {
+      throw new EncodeError({ code: "NoFrame", message: "finish() without begin()", hint: "call begin() first" });
+    }
+    const dv = this.dv;
+    const payloadSize = this.pos - HEADER_SIZE;
+    const seq = this.nextSequence++;
+    dv.setUint32(8, seq % 4294967296, true);
+    dv.setUint32(12, Math.floor(seq / 4294967296), true);
+    dv.setUint32(24, payloadSize, true);
+    dv.setUint32(28, frameChecksum(this.buf, 0, payloadSize), true);
+    this.open = false;
+    return this.buf.subarray(0, this.pos);
+  }
+
+  /** begin() + add() + finish() for the common one-TLV frame. */
+  build<K extends TlvName>(name: K, value: TlvValues[K], timestampNs?: bigint): Uint8Array {
+    return this.begin(timestampNs).add(name, value).finish();
+  }
+
+  /** Writes the TLV header after the current end and returns where the value goes; add() commits `pos`. */
+  private reserve(type: number, size: number, extended: boolean): number {
+    if (!this.open) {
+      throw new EncodeError({ code: "NoFrame", message: "add() without begin()", hint: "call begin() first" });
+    }
+    if (size > 0xffff) {
+      throw new EncodeError({
+        code: "TlvTooLarge",
+        message: `TLV type ${type} value of ${size} bytes exceeds the extended form's 65,535`,
+        facts: { tlv_type: type, size, max: 0xffff },
+      });
+    }
+    const header = extended ? EXT_TLV_HEADER : TLV_HEADER;
+    const end = this.pos + header + size;
+    if (end > MAX_FRAME_SIZE) {
+      throw new EncodeError({
+        code: "PayloadTooLarge",
+        message: `frame would be ${end} bytes, over the ${MAX_FRAME_SIZE}-byte limit`,
+        facts: { frame_size: end, max: MAX_FRAME_SIZE },
+        hint: "split the data over several frames",
+      });
+    }
+    if (end > this.buf.length) this.grow(end);
+    const buf = this.buf;
+    let p = this.pos;
+    if (extended) {
+      buf[p] = EXTENDED_MARKER;
+      buf[p + 1] = 0;
+      buf[p + 2] = type;
+      buf[p + 3] = size & 0xff;
+      buf[p + 4] = size >>> 8;
+      p += EXT_TLV_HEADER;
+    } else {
+      buf[p] = type;
+      buf[p + 1] = size;
+      p += TLV_HEADER;
+    }
+    return p;
+  }
+
+  private grow(needed: number): void {
+    let cap = this.buf.length * 2;
+    while (cap < needed) cap *= 2;
+    const next = new Uint8Array(Math.min(cap, MAX_FRAME_SIZE));
+    next.set(this.buf.subarray(0, this.pos));
+    this.buf = next;
+    this.dv = new DataView(next.buffer);
+  }
+
+  private checkDomain(type: number): void {
+    const d = domainOfType(type);
+    if (d !== 0 && d !== this.domain) {
+      throw new EncodeError({
+        code: "DomainMismatch",
+        message: `TLV type ${type} belongs to domain ${d}, this builder makes domain ${this.domain} frames`,
+        facts: { tlv_type: type, tlv_domain: d, frame_domain: this.domain },
+        hint: "use a builder of the TLV's domain (PROTOCOL.md §4)",
+      });
+    }
+  }
+
+  private tooMany(name: string): never {
+    throw new EncodeError({
+      code: tlvCheckFacts.variable === "ALPHAPULSE_MAX_POOL_TOKENS" ? "TooManyTokens" : "TooManyLevels",
+      message: `${name} has ${tlvCheckFacts.count} entries, more than ${tlvCheckFacts.variable}=${tlvCheckFacts.max}`,
+      facts: { count: tlvCheckFacts.count, max: tlvCheckFacts.max, variable: tlvCheckFacts.variable },
+      hint: `raise ${tlvCheckFacts.variable} or send fewer levels`,
+    });
+  }
+}
