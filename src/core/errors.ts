@@ -35,7 +35,7 @@ export class ApError extends Error {
   /** One line for a terminal: `Code: message (fact=value, ...) — likely cause — hint: ...`. */
   toLine(): string {
     const facts = Object.entries(this.facts)
-      .filter(([, v]) => v !== undefined)
+      .filter(([k, v]) => v !== undefined && !(k === "likely_cause" && v === this.likelyCause))
       .map(([k, v]) => `${k}=${formatFact(v)}`)
       .join(", ");
     let line = `${this.code}: ${this.message}`;

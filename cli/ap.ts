@@ -1,0 +1,27 @@
+import pkg from "../package.json" with { type: "json" };
+
+// Colour only on a terminal (citty reads NO_COLOR when it prints usage).
+if (!process.stdout.isTTY) process.env.NO_COLOR = "1";
+const { defineCommand, runMain } = await import("citty");
+
+/**
+ * ap: the root command. Subcommands are lazy imports, so `ap decode` loads only the codec and starts in
+ * milliseconds. Every subcommand prints its own complete --help.
+ */
+const main = defineCommand({
+  meta: {
+    name: "ap",
+    version: pkg.version,
+    description:
+      "ap: crypto trading system speaking Protocol V2 (32-byte header + TLV payload, CRC32) over unix sockets",
+  },
+  subCommands: {
+    up: () => import("./up.ts").then((m) => m.default),
+    decode: () => import("./decode.ts").then((m) => m.default),
+    encode: () => import("./encode.ts").then((m) => m.default),
+    inspect: () => import("./inspect.ts").then((m) => m.default),
+    bench: () => import("./bench.ts").then((m) => m.default),
+  },
+});
+
+runMain(main);

@@ -1,0 +1,25 @@
+import { defineCommand } from "citty";
+import { guard } from "./lib/errors.ts";
+
+/** `ap bench <suite>`: benchmarks that print ratios against baselines measured in the same run and write JSON. */
+export default defineCommand({
+  meta: { name: "bench", description: "Run a benchmark: codec (build/parse vs DataView, msgpackr, protobufjs)" },
+  args: {
+    suite: { type: "positional", required: true, description: "which benchmark: codec" },
+    quick: { type: "boolean", description: "short rounds (smoke run; numbers are rough)" },
+  },
+  async run({ args }) {
+    await guard(async () => {
+      switch (args.suite) {
+        case "codec": {
+          const { benchCodec } = await import("../bench/codec.ts");
+          await benchCodec({ quick: args.quick });
+          return;
+        }
+        default:
+          process.stderr.write(`ap bench: unknown suite "${args.suite}"; available: codec\n`);
+          process.exit(2);
+      }
+    });
+  },
+});

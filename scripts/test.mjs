@@ -1,0 +1,51 @@
+#!/usr/bin/env node
+// `npm test`: lint (biome), type-check (tsc), then the whole bun test suite. Prints each step's output and closes
+// with one line `N passed, N failed` counting the bun tests plus the lint and type-check steps.
+import { spawn } from "node:child_process";
+import { createRequire } from "node:module";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+
+const root = join(dirname(fileURLToPath(import.meta.url)), "..");
+const require = createRequire(import.meta.url);
+const bin = (name) => join(root, "node_modules", ".bin", name);
+const bun = join(dirname(require.resolve("bun/package.json")), "bin", "bun.exe");
+
+function run(cmd, args) {
+  return new Promise((resolve) => {
+    let out = "";
+    const child = spawn(cmd, args, { cwd: root, env: { ...process.env, FORCE_COLOR: "0" } });
+    child.stdout.on("data", (d) => {
+      out += d;
+      process.stdout.write(d);
+    });
+    child.stderr.on("data", (d) => {
+      out += d;
+      process.stderr.write(d);
+    });
+    child.on("close", (code) => resolve({ code, out }));
+  });
+}
+
+let passed = 0;
+let failed = 0;
+const extra = process.argv.slice(2);
+
+for (const [name, cmd, args] of [
+  ["lint (biome)", bin("biome"), ["check", "."]],
+  ["type-check (tsc)", bin("tsc"), ["-p", "."]],
+]) {
+  const { code } = await run(cmd, args);
+  if (code === 0) passed++;
+  else failed++;
+  process.stdout.write(`${code === 0 ? "ok" : "FAILED"}: ${name}\n`);
+}
+
+const { code, out } = await run(bun, ["test", ...extra]);
+const pass = Number(/^\s*(\d+) pass\s*$/m.exec(out)?.[1] ?? 0);
+const fail = Number(/^\s*(\d+) fail\s*$/m.exec(out)?.[1] ?? 0);
+passed += pass;
+failed += fail;
+if (code !== 0 && fail === 0) failed++; // the runner itself failed (crash, no tests found...)
+process.stdout.write(`${passed} passed, ${failed} failed\n`);
+process.exit(failed === 0 ? 0 : 1);
