@@ -71,10 +71,10 @@ export function diagnose(parser: FrameParser, limits: Limits = DEFAULT_LIMITS): 
       );
     case ErrorCode.InvalidTlvType:
       return make(
-        `TLV type 0 at offset ${at}`,
-        { offset: at, tlv_type: 0 },
-        "stray bytes or padding after the last TLV",
-        "type 0 is invalid",
+        `TLV type ${a} at offset ${at}`,
+        { offset: at, tlv_type: a },
+        a === 0 ? "stray bytes or padding after the last TLV" : "an extended TLV that names the marker 255 as its type",
+        "TLV types are 1-254: 0 is invalid and 255 marks the extended form",
       );
     case ErrorCode.BadExtendedTlv:
       return make(

@@ -127,7 +127,7 @@ export class FrameParser {
         length = buf[p + 1];
         value = p + 2;
       }
-      if (type === 0) return this.fail(ErrorCode.InvalidTlvType, p, 0, 0);
+      if (type === 0 || type === EXTENDED_MARKER) return this.fail(ErrorCode.InvalidTlvType, p, type, 0);
       if (value + length > end) return this.fail(ErrorCode.TlvTruncated, p, type, end - value, length);
       const tlvDomain = domainOfType(type);
       if (tlvDomain !== 0 && tlvDomain !== domain) return this.fail(ErrorCode.DomainMismatch, p, type, tlvDomain);
