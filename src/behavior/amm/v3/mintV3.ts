@@ -1,0 +1,12 @@
+import { MAX_INT128 } from "../constants.ts";
+import { v3Revert } from "../errors.ts";
+import { modifyPositionV3, type PositionAmounts } from "./modifyPositionV3.ts";
+import type { V3Pool } from "./types.ts";
+
+/** UniswapV3Pool.mint: require(amount > 0); the amounts owed by the minter are rounded up (both >= 0). */
+export function mintV3(pool: V3Pool, tickLower: number, tickUpper: number, amount: bigint): PositionAmounts {
+  if (amount <= 0n || amount > MAX_INT128) {
+    throw v3Revert("AMOUNT_ZERO", "mint amount must be in 1..2^127-1", { amount, solidity: "require(amount > 0)" });
+  }
+  return modifyPositionV3(pool, { tickLower, tickUpper, liquidityDelta: amount });
+}
