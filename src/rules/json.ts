@@ -1,4 +1,5 @@
 import { EncodeError, InstrumentIdError, ProtocolError } from "../core/errors.ts";
+import { U64_MAX } from "../core/fixed-point.ts";
 import { DEFAULT_LIMITS, type Limits } from "../core/limits.ts";
 import { InstrumentId } from "../data/instrument-id.ts";
 import { camelCase, type FieldSpec, LAYOUT_BY_TYPE, type TlvLayout } from "../data/tlv-layouts.ts";
@@ -62,7 +63,8 @@ export function frameToJson(bytes: Uint8Array, offset = 0, limits: Limits = DEFA
             code: "InvalidInstrumentId",
             message: `${layout.name} at offset ${parser.tlvOffset - offset}: ${e.message}`,
             facts: {
-              offset: parser.tlvOffset - offset + Number(e.facts.offset ?? 0),
+              // fromBytes reports the absolute offset in `bytes`; facts are relative to the frame's start
+              offset: Number(e.facts.offset ?? 0) - offset,
               reason: String(e.facts.reason ?? ""),
             },
             hint: e.hint,
@@ -200,6 +202,13 @@ function integerFromJson(raw: unknown, where: string, name: string, big: boolean
   return big ? BigInt(text) : Number(text);
 }
 
+/** A header u64 (sequence, timestamp_ns): refused outside 0..2^64-1 instead of being wrapped by DataView. */
+function u64FromJson(raw: unknown, name: string): bigint {
+  const value = integerFromJson(raw, "frame", name, true) as bigint;
+  if (value < 0n || value > U64_MAX) missing("frame", name, `a u64 in 0..${U64_MAX}, got ${value}`);
+  return value;
+}
+
 function missing(where: string, field: string, expected: string): never {
   throw new EncodeError({
     code: "InvalidField",
@@ -226,17 +235,14 @@ export function jsonToFrame(
       facts: { found: json.version, supported: 1 },
     });
   }
-  const sequence = json.sequence === undefined ? 1n : BigInt(integerFromJson(json.sequence, "frame", "sequence", true));
+  const sequence = json.sequence === undefined ? 1n : u64FromJson(json.sequence, "sequence");
   const builder = new FrameBuilder({
     domain: Number(json.domain ?? 0),
     source: Number(json.source ?? 91),
     limits,
-    firstSequence: Number(sequence),
+    firstSequence: sequence > BigInt(Number.MAX_SAFE_INTEGER) ? 0 : Number(sequence), // larger: written below
   });
-  const ts =
-    json.timestamp_ns === undefined
-      ? undefined
-      : (integerFromJson(json.timestamp_ns, "frame", "timestamp_ns", true) as bigint);
+  const ts = json.timestamp_ns === undefined ? undefined : u64FromJson(json.timestamp_ns, "timestamp_ns");
   builder.begin(ts, Number(json.flags ?? 0));
   json.tlvs.forEach((tlv, i) => {
     const typeNumber = Number(tlv.type_number ?? LAYOUT_BY_NAME.get(String(tlv.type))?.type);
