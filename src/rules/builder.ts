@@ -1,4 +1,5 @@
 import { EncodeError } from "../core/errors.ts";
+import { U64_MAX } from "../core/fixed-point.ts";
 import { DEFAULT_LIMITS, type Limits } from "../core/limits.ts";
 import { writeNowNs } from "../core/time.ts";
 import { domainOfType, LAYOUTS, type TlvName, type TlvValues } from "../data/tlv-layouts.ts";
@@ -57,10 +58,21 @@ export class FrameBuilder {
         hint: "1 market data, 2 signal, 3 execution, 4 system",
       });
     }
+    if (!(Number.isInteger(options.source) && options.source >= 0 && options.source <= 255)) {
+      throw new EncodeError({
+        code: "InvalidField",
+        message: `source ${options.source} is not a u8 SourceType`,
+        facts: { field: "source", actual: String(options.source) },
+        hint: "a SourceType number of PROTOCOL.md §2, e.g. 91 operator CLI",
+      });
+    }
     this.domain = options.domain;
     this.source = options.source;
     this.defaultFlags = options.flags ?? 0;
     this.nextSequence = options.firstSequence ?? 1;
+    if (!Number.isSafeInteger(this.nextSequence) || this.nextSequence < 0) {
+      this.badHeaderField("sequence", this.nextSequence);
+    }
     this.limits = options.limits ?? DEFAULT_LIMITS;
     this.buf = new Uint8Array(Math.max(HEADER_SIZE + 256, options.initialCapacity ?? 4096));
     this.dv = new DataView(this.buf.buffer);
@@ -73,6 +85,13 @@ export class FrameBuilder {
 
   /** Starts a frame. `timestampNs` defaults to now; `flags` to the builder's flags. */
   begin(timestampNs?: bigint, flags: number = this.defaultFlags): this {
+    // DataView.setBigUint64 would wrap -1n to 2^64-1 silently: refuse instead (two compares, no allocation).
+    if (
+      timestampNs !== undefined &&
+      !(typeof timestampNs === "bigint" && timestampNs >= 0n && timestampNs <= U64_MAX)
+    ) {
+      this.badHeaderField("timestamp_ns", timestampNs);
+    }
     const dv = this.dv;
     dv.setUint32(0, MAGIC, true);
     this.buf[4] = this.domain;
@@ -200,6 +219,16 @@ export class FrameBuilder {
         hint: "use a builder of the TLV's domain (PROTOCOL.md §4)",
       });
     }
+  }
+
+  private badHeaderField(field: string, value: unknown): never {
+    const shown = typeof value === "bigint" ? `${value}n` : String(value);
+    throw new EncodeError({
+      code: "InvalidField",
+      message: `frame ${field}: expected a u64${field === "sequence" ? " below 2^53 (a number)" : " (a bigint)"}, got ${shown}`,
+      facts: { field, actual: shown },
+      hint: "header values that do not fit are refused, never wrapped",
+    });
   }
 
   private tooMany(name: string): never {

@@ -82,7 +82,7 @@ function genWriteField(f: FieldSpec, layoutName: string, base: string, src: stri
     case "u32":
     case "i32": {
       const [lo, hi] = INT_RANGES[kind];
-      const check = `x = ${src}.${key}; if (!(x >= ${lo} && x <= ${hi}) || x !== Math.floor(x)) ${bad};`;
+      const check = `x = ${src}.${key}; if (typeof x !== "number" || !(x >= ${lo} && x <= ${hi}) || x !== Math.floor(x)) ${bad};`;
       if (kind === "u8") return `${check} u8[${at}] = x;`;
       const setter = { u16: "setUint16", u32: "setUint32", i32: "setInt32" }[kind];
       return `${check} dv.${setter}(${at}, x, true);`;
@@ -163,7 +163,8 @@ function compile(layout: TlvLayout): CompiledTlv {
   const lines: string[] = [];
   // size()
   let sizeExpr = `${layout.size}`;
-  for (const l of lists) sizeExpr += ` + ${l.itemSize} * v.${l.name}.length`;
+  // a missing list counts 0 here so that write() refuses it with an EncodeError naming it, not a TypeError
+  for (const l of lists) sizeExpr += ` + ${l.itemSize} * (Array.isArray(v.${l.name}) ? v.${l.name}.length : 0)`;
   const sizeSrc = `function size(v) { return ${sizeExpr}; }`;
   // write()
   lines.push("function write(dv, u8, o, v) {", "  let x;");
