@@ -23,3 +23,5 @@ export const MIN_INT256 = -(1n << 255n);
 
 /** Fees are in millionths (pips, ppm): 3000 = 0.3 %, 500 = 0.05 %. SwapMath.sol divides by 1e6. */
 export const PPM = 1_000_000n;
+/** V2 reserves are uint112 (UniswapV2Pair.sol). */
+export const MAX_UINT112 = (1n << 112n) - 1n;
