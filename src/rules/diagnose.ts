@@ -165,7 +165,8 @@ export function countTlvs(buf: Uint8Array, p: number, end: number): number {
   end = Math.min(end, buf.length);
   while (p < end) {
     if (buf[p] === 255) {
-      if (end - p < 5 || buf[p + 1] !== 0 || buf[p + 2] === 0) break;
+      // inner type 0 or 255 does not parse either (the parser's InvalidTlvType, protocol-decisions #6)
+      if (end - p < 5 || buf[p + 1] !== 0 || buf[p + 2] === 0 || buf[p + 2] === 255) break;
       p += 5 + (buf[p + 3] | (buf[p + 4] << 8));
     } else {
       if (end - p < 2 || buf[p] === 0) break;
