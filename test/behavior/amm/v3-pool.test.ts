@@ -159,4 +159,15 @@ describe("swapV3 on the v3-core swap snapshot", () => {
     expect(reason(() => mintV3(pool, -60, 60, pool.maxLiquidityPerTick + 1n))).toBe("LO");
     expect(reason(() => burnV3(pool, -120, 120, 1n))).toBe("LS");
   });
+
+  test("a refused mint or burn leaves the pool as it was, as a reverted transaction does", () => {
+    const { pool } = freshPool(snapshot.pools[1]);
+    mintV3(pool, -120, 120, 10n ** 18n);
+    const before = structuredClone(pool);
+    const revert = (fn: () => unknown) => expect(fn).toThrow(V3RevertError);
+    revert(() => mintV3(pool, -60, 30, 1n)); // lower tick updated first, then the upper's flipTick refuses 30
+    revert(() => mintV3(pool, -180, -120, pool.maxLiquidityPerTick)); // -180 takes it, then LO on -120
+    revert(() => burnV3(pool, -120, 180, 1n)); // LS on the upper tick after the lower one was reduced
+    expect(pool).toEqual(before);
+  });
 });

@@ -5,7 +5,7 @@ import { flipTick } from "./flipTick.ts";
 import { getAmount0DeltaSigned } from "./getAmount0DeltaSigned.ts";
 import { getAmount1DeltaSigned } from "./getAmount1DeltaSigned.ts";
 import { getSqrtRatioAtTick } from "./getSqrtRatioAtTick.ts";
-import type { V3Pool } from "./types.ts";
+import type { TickInfo, V3Pool } from "./types.ts";
 import { updateTick } from "./updateTick.ts";
 
 export interface PositionChange {
@@ -39,27 +39,66 @@ export function modifyPositionV3(pool: V3Pool, change: PositionChange): Position
   let amount1 = 0n;
   if (liquidityDelta === 0n) return { amount0, amount1 };
 
-  // _updatePosition: both ticks, then bitmap flips, then clearing of ticks a burn emptied.
-  const flippedLower = updateTick(pool, tickLower, liquidityDelta, false);
-  const flippedUpper = updateTick(pool, tickUpper, liquidityDelta, true);
-  if (flippedLower) flipTick(pool, tickLower);
-  if (flippedUpper) flipTick(pool, tickUpper);
-  if (liquidityDelta < 0n) {
-    if (flippedLower) pool.ticks.delete(tickLower);
-    if (flippedUpper) pool.ticks.delete(tickUpper);
-  }
+  // A revert undoes the whole call on chain; here the two ticks, their bitmap words and the liquidity are saved
+  // and put back if any step below throws (LO, LS, LA, a cast), so a refused mint or burn leaves the pool as it was.
+  const saved = savePositionState(pool, tickLower, tickUpper);
+  try {
+    // _updatePosition: both ticks, then bitmap flips, then clearing of ticks a burn emptied.
+    const flippedLower = updateTick(pool, tickLower, liquidityDelta, false);
+    const flippedUpper = updateTick(pool, tickUpper, liquidityDelta, true);
+    if (flippedLower) flipTick(pool, tickLower);
+    if (flippedUpper) flipTick(pool, tickUpper);
+    if (liquidityDelta < 0n) {
+      if (flippedLower) pool.ticks.delete(tickLower);
+      if (flippedUpper) pool.ticks.delete(tickUpper);
+    }
 
-  const tick = pool.tick;
-  if (tick < tickLower) {
-    // price below the range: only token0
-    amount0 = getAmount0DeltaSigned(getSqrtRatioAtTick(tickLower), getSqrtRatioAtTick(tickUpper), liquidityDelta);
-  } else if (tick < tickUpper) {
-    amount0 = getAmount0DeltaSigned(pool.sqrtPriceX96, getSqrtRatioAtTick(tickUpper), liquidityDelta);
-    amount1 = getAmount1DeltaSigned(getSqrtRatioAtTick(tickLower), pool.sqrtPriceX96, liquidityDelta);
-    pool.liquidity = addDelta(pool.liquidity, liquidityDelta);
-  } else {
-    // price above the range: only token1
-    amount1 = getAmount1DeltaSigned(getSqrtRatioAtTick(tickLower), getSqrtRatioAtTick(tickUpper), liquidityDelta);
+    const tick = pool.tick;
+    if (tick < tickLower) {
+      // price below the range: only token0
+      amount0 = getAmount0DeltaSigned(getSqrtRatioAtTick(tickLower), getSqrtRatioAtTick(tickUpper), liquidityDelta);
+    } else if (tick < tickUpper) {
+      amount0 = getAmount0DeltaSigned(pool.sqrtPriceX96, getSqrtRatioAtTick(tickUpper), liquidityDelta);
+      amount1 = getAmount1DeltaSigned(getSqrtRatioAtTick(tickLower), pool.sqrtPriceX96, liquidityDelta);
+      pool.liquidity = addDelta(pool.liquidity, liquidityDelta);
+    } else {
+      // price above the range: only token1
+      amount1 = getAmount1DeltaSigned(getSqrtRatioAtTick(tickLower), getSqrtRatioAtTick(tickUpper), liquidityDelta);
+    }
+  } catch (e) {
+    restorePositionState(pool, saved);
+    throw e;
   }
   return { amount0, amount1 };
+}
+
+interface SavedPositionState {
+  ticks: [number, TickInfo | undefined][];
+  words: [number, bigint | undefined][];
+  liquidity: bigint;
+}
+
+function savePositionState(pool: V3Pool, tickLower: number, tickUpper: number): SavedPositionState {
+  const spacing = pool.tickSpacing;
+  const wordOf = (t: number) => Math.floor(t / spacing) >> 8;
+  return {
+    ticks: [tickLower, tickUpper].map((t) => {
+      const info = pool.ticks.get(t);
+      return [t, info === undefined ? undefined : { ...info }];
+    }),
+    words: [wordOf(tickLower), wordOf(tickUpper)].map((w) => [w, pool.bitmap.get(w)]),
+    liquidity: pool.liquidity,
+  };
+}
+
+function restorePositionState(pool: V3Pool, saved: SavedPositionState): void {
+  for (const [t, info] of saved.ticks) {
+    if (info === undefined) pool.ticks.delete(t);
+    else pool.ticks.set(t, info);
+  }
+  for (const [w, word] of saved.words) {
+    if (word === undefined) pool.bitmap.delete(w);
+    else pool.bitmap.set(w, word);
+  }
+  pool.liquidity = saved.liquidity;
 }
