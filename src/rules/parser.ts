@@ -102,7 +102,7 @@ export class FrameParser {
     }
     const frameSize = HEADER_SIZE + payloadSize;
     if (available < frameSize) return this.fail(ErrorCode.Truncated, o, frameSize, available);
-    if (verifyChecksum && frameChecksum(buf, o, payloadSize) !== dv.getUint32(o + 28, true)) {
+    if (verifyChecksum && frameChecksum(buf, o, payloadSize, dv) !== dv.getUint32(o + 28, true)) {
       return this.fail(ErrorCode.ChecksumMismatch, o + 28, 0, 0);
     }
     this.end = o + frameSize;
