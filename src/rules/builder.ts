@@ -3,7 +3,7 @@ import { U64_MAX } from "../core/fixed-point.ts";
 import { DEFAULT_LIMITS, type Limits } from "../core/limits.ts";
 import { writeNowNs } from "../core/time.ts";
 import { domainOfType, LAYOUTS, type TlvName, type TlvValues } from "../data/tlv-layouts.ts";
-import { frameChecksum } from "./crc32.ts";
+import { crc32 } from "./crc32.ts";
 import {
   EXT_TLV_HEADER,
   EXTENDED_MARKER,
@@ -14,6 +14,9 @@ import {
   TLV_HEADER,
 } from "./header.ts";
 import { checkTlvValue, compiledCodec, TlvCheck, tlvCheckFacts } from "./tlv-codec.ts";
+
+/** Number of cached finish() views (a power of two). */
+const VIEW_SLOTS = 64;
 
 export interface FrameBuilderOptions {
   /** Relay domain of every frame this builder makes (1 market data, 2 signal, 3 execution, 4 system). */
@@ -48,6 +51,18 @@ export class FrameBuilder {
   private dv: DataView;
   private pos = HEADER_SIZE;
   private open = false;
+  private frameFlags = 0;
+  /**
+   * CRC state after header bytes 0..7 (magic, domain, version, source, flags), which are constant per flags value:
+   * finish() hashes from byte 8. Saves 8 of the 94 bytes of a Trade frame (~2 ns measured).
+   */
+  private readonly prefixCrc: Int32Array;
+  /**
+   * finish() views, direct-mapped by frame length: a subarray costs ~29 ns and one allocation, more than the rest
+   * of a Trade frame's encoding but the CRC. A frame of the same length as an earlier one gets the same view object
+   * back (it is valid only until the next begin() either way). Cleared when the buffer grows.
+   */
+  private views: (Uint8Array | undefined)[] = new Array(VIEW_SLOTS).fill(undefined);
 
   constructor(options: FrameBuilderOptions) {
     if (!(options.domain >= 1 && options.domain <= 4)) {
@@ -76,6 +91,16 @@ export class FrameBuilder {
     this.limits = options.limits ?? DEFAULT_LIMITS;
     this.buf = new Uint8Array(Math.max(HEADER_SIZE + 256, options.initialCapacity ?? 4096));
     this.dv = new DataView(this.buf.buffer);
+    const prefix = new Uint8Array(8);
+    new DataView(prefix.buffer).setUint32(0, MAGIC, true);
+    prefix[4] = this.domain;
+    prefix[5] = PROTOCOL_VERSION;
+    prefix[6] = this.source;
+    this.prefixCrc = new Int32Array(4);
+    for (let flags = 0; flags < 4; flags++) {
+      prefix[7] = flags;
+      this.prefixCrc[flags] = crc32(prefix, 0, 8);
+    }
   }
 
   /** Sequence number the next finished frame will carry. */
@@ -97,7 +122,7 @@ export class FrameBuilder {
     this.buf[4] = this.domain;
     this.buf[5] = PROTOCOL_VERSION;
     this.buf[6] = this.source;
-    this.buf[7] = flags & 0x03;
+    this.buf[7] = this.frameFlags = flags & 0x03;
     if (timestampNs === undefined) writeNowNs(dv, 16);
     else dv.setBigUint64(16, timestampNs, true);
     this.pos = HEADER_SIZE;
@@ -150,9 +175,15 @@ export class FrameBuilder {
     dv.setUint32(8, seq % 4294967296, true);
     dv.setUint32(12, Math.floor(seq / 4294967296), true);
     dv.setUint32(24, payloadSize, true);
-    dv.setUint32(28, frameChecksum(this.buf, 0, payloadSize), true);
+    // PROTOCOL.md §2: header bytes 0..27 then the payload; bytes 0..7 come from the prefix state
+    const head = crc32(this.buf, 8, 28, this.prefixCrc[this.frameFlags] >>> 0, dv);
+    dv.setUint32(28, crc32(this.buf, HEADER_SIZE, this.pos, head, dv), true);
     this.open = false;
-    return this.buf.subarray(0, this.pos);
+    const end = this.pos;
+    const slot = end & (VIEW_SLOTS - 1);
+    const view = this.views[slot];
+    if (view !== undefined && view.length === end) return view;
+    return (this.views[slot] = this.buf.subarray(0, end));
   }
 
   /** begin() + add() + finish() for the common one-TLV frame. */
@@ -207,6 +238,7 @@ export class FrameBuilder {
     next.set(this.buf.subarray(0, this.pos));
     this.buf = next;
     this.dv = new DataView(next.buffer);
+    this.views.fill(undefined);
   }
 
   private checkDomain(type: number): void {
