@@ -13,7 +13,9 @@ import { defaultRunDir } from "../transport/run-dir.ts";
 import { Relay } from "./relay.ts";
 import { isRelayName, RELAY_CONFIGS } from "./relay-configs.ts";
 
-const log0 = createConsola({ stdout: process.stderr, stderr: process.stderr });
+// An explicit level: consola goes silent when it detects a test environment (NODE_ENV=test, inherited from bun test).
+const level = Number(process.env.AP_LOG_LEVEL ?? 3);
+const log0 = createConsola({ level, stdout: process.stderr, stderr: process.stderr });
 
 function fail(message: string): never {
   log0.error(message);

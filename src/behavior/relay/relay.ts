@@ -67,6 +67,8 @@ export interface RelayStats {
   publishers: number;
   subscribers: number;
   connectionsTotal: number;
+  /** Connections closed, for any reason (slow-consumer disconnects included). */
+  disconnects: number;
   slowConsumerDisconnects: number;
   queuedBytes: number;
   perConnection: ConnectionStats[];
@@ -146,6 +148,7 @@ export class Relay {
   private missingFrames = 0;
   private duplicates = 0;
   private connectionsTotal = 0;
+  private disconnects = 0;
   private slowConsumerDisconnects = 0;
   // drop log rate limit
   private readonly maxDropLogs: number;
@@ -172,7 +175,7 @@ export class Relay {
         open: (socket) => this.onOpen(socket),
         data: (socket, chunk) => this.onData(socket.data, chunk),
         drain: (socket) => this.onDrain(socket.data),
-        close: (socket) => this.onClose(socket.data),
+        close: (socket, error) => this.onClose(socket.data, error),
         error: (socket, error) => this.log.warn(`connection ${socket.data?.label} error: ${error.message}`),
       },
     });
@@ -210,7 +213,7 @@ export class Relay {
     if (conn.queue.flushTo(conn.socket) < 0) conn.socket.end();
   }
 
-  private onClose(conn: Connection | undefined): void {
+  private onClose(conn: Connection | undefined, error?: Error): void {
     if (conn === undefined || conn.closed) return;
     conn.closed = true;
     this.connections.delete(conn);
@@ -220,7 +223,11 @@ export class Relay {
       this.countDrop("PartialFrame", conn.framer.buffered);
       this.log.warn(`connection ${conn.label} closed mid-frame: ${conn.framer.buffered} bytes discarded`);
     }
-    this.log.debug(`connection ${conn.label} closed (${roleName(conn.role)}, ${conn.framesIn} frames in)`);
+    this.disconnects++;
+    this.log.info(
+      `connection ${conn.label} closed (${roleName(conn.role)}, ${conn.framesIn} frames in, ${conn.framesOut} out)` +
+        (error ? `: ${error.message}` : ""),
+    );
   }
 
   // ---- hot path ----------------------------------------------------------------------------------------------
@@ -479,6 +486,7 @@ export class Relay {
       publishers,
       subscribers: this.subscribers.length,
       connectionsTotal: this.connectionsTotal,
+      disconnects: this.disconnects,
       slowConsumerDisconnects: this.slowConsumerDisconnects,
       queuedBytes,
       perConnection,

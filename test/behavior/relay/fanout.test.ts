@@ -1,7 +1,7 @@
 import { describe, expect, test } from "bun:test";
 import { join } from "node:path";
 import { BusClient, Role } from "../../../src/behavior/transport/bus-client.ts";
-import { SequenceCheck, startRelay, TEST_FRAMES, tempDir, tradeBuilder } from "./helpers.ts";
+import { publishWindowed, SequenceCheck, startRelay, TEST_FRAMES, tempDir, tradeBuilder } from "./helpers.ts";
 
 describe("relay fan-out (market-data relay process)", () => {
   test(`delivers ${TEST_FRAMES} frames to 3 subscribers, each receives all in order`, async () => {
@@ -25,10 +25,7 @@ describe("relay fan-out (market-data relay process)", () => {
 
     const started = performance.now();
     const { next } = tradeBuilder();
-    for (let i = 0; i < TEST_FRAMES; i++) {
-      pub.send(next());
-      if (pub.backpressured) await pub.drained();
-    }
+    await publishWindowed(pub, next, TEST_FRAMES, checks);
     await Promise.all(checks.map((c) => c.reach(TEST_FRAMES)));
     const ms = performance.now() - started;
     console.log(

@@ -128,3 +128,22 @@ export class SequenceCheck {
     return this.events.until(() => this.received >= n);
   }
 }
+
+/**
+ * Publishes `count` frames, never more than `window` ahead of the slowest of `checks`: the subscribers share this
+ * process with the publisher, and without a window the publisher could outrun them into the relay's queue limit.
+ */
+export async function publishWindowed(
+  pub: { send(frame: Uint8Array): boolean; backpressured: boolean; drained(): Promise<void> },
+  next: () => Uint8Array,
+  count: number,
+  checks: SequenceCheck[],
+  window = 20_000,
+): Promise<void> {
+  const base = Math.min(...checks.map((c) => c.received));
+  for (let i = 0; i < count; i++) {
+    pub.send(next());
+    if (pub.backpressured) await pub.drained();
+    if (i % 1000 === 999 && i >= window) await Promise.all(checks.map((c) => c.reach(base + i - window)));
+  }
+}
