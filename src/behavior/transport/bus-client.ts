@@ -219,6 +219,8 @@ export class BusClient {
     // The handshake goes first on the wire: the control queue is always written before the data queue.
     this.control.clear();
     this.control.push(buildSubscribeFrame(domain, source, { role, types, name }));
+    // Stats requests lost with the previous connection are asked again.
+    for (let i = 0; i < this.statsWaiters.length; i++) this.control.push(buildStatsRequestFrame(domain, source));
     this.flush();
   }
 
