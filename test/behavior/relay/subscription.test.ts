@@ -115,6 +115,37 @@ describe("relay subscriptions", () => {
   });
 });
 
+describe("relay sequence tracking", () => {
+  test("counts gaps, missing frames and duplicates per publisher connection, and still forwards them", async () => {
+    using tmp = tempDir();
+    const socketPath = join(tmp.dir, "md.sock");
+    const relay = await startRelay("market-data", socketPath);
+    const rec = typeRecorder();
+    const sub = new BusClient({ socketPath, domain: 1, source: 91, role: Role.Subscriber, onFrame: rec.onFrame });
+    await sub.ready();
+    const b = new FrameBuilder({ domain: 1, source: 2 });
+    const bySeq = new Map<number, Uint8Array>();
+    for (let seq = 1; seq <= 5; seq++) bySeq.set(seq, b.build("Heartbeat", { sentNs: 1n, status: 0 }).slice());
+    const order = [1, 2, 2, 5, 3];
+    const raw = await Bun.connect({ unix: socketPath, socket: { data() {} } });
+    raw.write(Buffer.concat(order.map((s) => bySeq.get(s)!)));
+    await rec.reach(order.length);
+    const stats = await sub.requestStats<RelayStats>();
+    expect(stats).toMatchObject({ framesIn: 5, framesOut: 5, gaps: 1, missingFrames: 2, duplicates: 2 });
+    expect(stats.perConnection.find((c) => c.role === "publisher")).toMatchObject({
+      framesIn: 5,
+      gaps: 1,
+      missingFrames: 2,
+      duplicates: 2,
+      lastSequence: 5,
+    });
+    raw.end();
+    sub.close();
+    relay.kill("SIGTERM");
+    await relay.proc.exited;
+  });
+});
+
 describe("relay process lifecycle and permissions", () => {
   test("creates its run directory 0700 and its socket 0600; SIGTERM exits 0 and removes the socket", async () => {
     using tmp = tempDir();
