@@ -43,10 +43,15 @@ export class WriteQueue {
     return this.buf.length;
   }
 
-  /** Appends a copy of `bytes`; false (nothing appended) if that would exceed maxBytes. */
+  /**
+   * Appends a copy of `bytes`; false (nothing appended) if that would take the queued bytes past maxBytes. An empty
+   * queue takes any one frame, so a limit below the 1 MiB frame maximum never makes a frame undeliverable.
+   */
   push(bytes: Uint8Array): boolean {
     const n = bytes.length;
-    if (this.tail + n > this.buf.length && !this.makeRoom(n)) return false;
+    const queued = this.tail - this.head;
+    if (queued + n > this.maxBytes && queued > 0) return false;
+    if (this.tail + n > this.buf.length) this.makeRoom(n);
     this.buf.set(bytes, this.tail);
     this.tail += n;
     return true;
@@ -95,16 +100,14 @@ export class WriteQueue {
     this.boundary = b;
   }
 
-  /** Compacts (keeping the partly written frame from `boundary`) and grows; false if over maxBytes. */
-  private makeRoom(n: number): boolean {
-    const queued = this.tail - this.head;
-    if (queued + n > this.maxBytes) return false;
+  /** Compacts (keeping the partly written frame from `boundary`) and grows to fit `n` more bytes. */
+  private makeRoom(n: number): void {
     const keepFrom = this.boundary;
     const kept = this.tail - keepFrom;
     if (kept + n > this.buf.length) {
       let cap = this.buf.length * 2;
       while (cap < kept + n) cap *= 2;
-      // A partly written frame may sit before head, so the buffer may exceed maxBytes by at most one frame.
+      // A partly written frame before head, or one frame larger than the limit, may take it past maxBytes.
       const next = new Uint8Array(Math.min(cap, Math.max(this.maxBytes, kept + n)));
       next.set(this.buf.subarray(keepFrom, this.tail));
       this.buf = next;
@@ -114,7 +117,6 @@ export class WriteQueue {
     this.head -= keepFrom;
     this.tail = kept;
     this.boundary = 0;
-    return true;
   }
 }
 

@@ -3,6 +3,7 @@ import { join } from "node:path";
 import type { Socket } from "bun";
 import { listenUnix } from "../../../src/behavior/transport/listen-unix.ts";
 import { WriteQueue } from "../../../src/behavior/transport/write-queue.ts";
+import { FrameBuilder } from "../../../src/rules/builder.ts";
 import { StreamFramer } from "../../../src/rules/framer.ts";
 import { SequenceCheck, tempDir, tradeBuilder, Until } from "../relay/helpers.ts";
 
@@ -58,6 +59,14 @@ describe("WriteQueue", () => {
     for (let i = 0; i < 10; i++) expect(queue.push(next())).toBe(true);
     expect(queue.push(next())).toBe(false);
     expect(queue.length).toBe(980);
+  });
+
+  test("an empty queue takes one frame larger than its limit, so no frame is undeliverable", () => {
+    const queue = new WriteQueue(1000, 256);
+    const big = new FrameBuilder({ domain: 1, source: 2 }).begin().addRaw(220, new Uint8Array(3000)).finish();
+    expect(queue.push(big)).toBe(true);
+    expect(queue.push(big)).toBe(false);
+    expect(queue.length).toBe(big.length);
   });
 
   test("after a connection is lost mid-frame, drops the rest of that frame so the queue starts at a boundary", async () => {
