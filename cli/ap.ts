@@ -17,6 +17,10 @@ const main = defineCommand({
   },
   subCommands: {
     up: () => import("./up.ts").then((m) => m.default),
+    status: () => import("./status.ts").then((m) => m.default),
+    logs: () => import("./logs.ts").then((m) => m.default),
+    down: () => import("./down.ts").then((m) => m.default),
+    restart: () => import("./restart.ts").then((m) => m.default),
     decode: () => import("./decode.ts").then((m) => m.default),
     encode: () => import("./encode.ts").then((m) => m.default),
     inspect: () => import("./inspect.ts").then((m) => m.default),

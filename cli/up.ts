@@ -1,27 +1,107 @@
+import { spawn } from "node:child_process";
+import { join, resolve } from "node:path";
+import { createInterface } from "node:readline";
 import { defineCommand } from "citty";
-import { Exit } from "./lib/errors.ts";
+import { controlRequest } from "../src/behavior/supervisor/control.ts";
+import { runSystem } from "../src/behavior/supervisor/run.ts";
+import type { SupervisorEvent } from "../src/behavior/supervisor/supervisor.ts";
+import { ensureRunDir } from "../src/behavior/transport/run-dir.ts";
+import { Exit, guard } from "./lib/errors.ts";
+import { configArg, systemContext } from "./lib/system.ts";
 
 /**
- * `ap up`: will start the relays, collectors, strategies, paper execution and the dashboard (the message-bus and
- * demo issues). Until those exist it says plainly what is built and what is not, and exits non-zero so no script
- * mistakes it for a running system.
+ * `ap up`: starts the relays, then the services in dependency order, each as its own Bun process, waiting for each
+ * one's ready handshake. Foreground by default (Ctrl-C stops everything cleanly); --detach leaves a background
+ * supervisor. A second `ap up` finds the running one and does not start another.
  */
 export default defineCommand({
-  meta: { name: "up", description: "Start the system (relays, collectors, strategies, paper execution, dashboard)" },
-  args: {
-    live: { type: "boolean", description: "use the real venues' public feeds instead of the recorded demo data" },
-    detach: { type: "boolean", description: "run in the background" },
+  meta: {
+    name: "up",
+    description:
+      "Start the system: relays first, then services in dependency order (foreground; --detach for background)",
   },
-  run() {
-    process.stderr.write(
-      [
-        "ap up: the running system is not built yet.",
-        "  built:     the Protocol V2 codec and the operator tools: ap decode, ap encode, ap inspect, ap bench codec",
-        "  not built: relays and supervisor (ap up/status/logs/down), collectors, strategies, execution, dashboard",
-        "  try:       npx ap decode efbeadde01010200010000000000000015cd853dfe9c9717420000003e49b0c2014065000100000000004254430000000000000000005553440000000000000000004e29a3bd1704000080d1f0080000000000002a36fe9c97170100000000000000",
-        "",
-      ].join("\n"),
-    );
-    process.exit(Exit.Failure);
+  args: {
+    ...configArg,
+    detach: { type: "boolean", description: "run in the background; returns when every service is healthy" },
+    live: { type: "boolean", description: "use the real venues' public feeds (collectors: not built yet)" },
+  },
+  async run({ args }) {
+    await guard(async () => {
+      const { config, runDir } = systemContext(args.config);
+      const running = await controlRequest(runDir, { cmd: "ping" }, 5_000);
+      if (running?.ok) {
+        process.stdout.write(
+          `ap is already running (supervisor pid ${running.pid}, run dir ${runDir}): see ap status\n`,
+        );
+        return;
+      }
+      if (args.live) {
+        process.stderr.write("ap up --live: the venue collectors are not built yet; starting the relays only\n");
+      }
+      process.stdout.write(`ap up: run dir ${runDir}\n`);
+      if (args.detach) return detach(runDir);
+      const system = await runSystem(config, runDir, printEvent).catch((e) => {
+        process.stderr.write(`ap up: ${e.toLine?.() ?? e}\n`);
+        process.exit(Exit.Failure);
+      });
+      process.stdout.write(
+        `ap is up: ${system.supervisor.serviceNames().length} services healthy in ${Math.round(system.startupMs)} ms. Ctrl-C stops; ap status, ap logs -f, ap down from another shell.\n`,
+      );
+      const stop = () => {
+        process.stdout.write("\nap: stopping...\n");
+        void system.stop();
+      };
+      process.on("SIGINT", stop);
+      process.on("SIGTERM", stop);
+      await system.stopped;
+      process.stdout.write("ap: stopped\n");
+      process.exit(0);
+    });
   },
 });
+
+function printEvent(e: SupervisorEvent | ({ event: string } & Record<string, unknown>)): void {
+  const kind = "kind" in e ? e.kind : (e as { event: string }).event;
+  const x = e as Record<string, unknown>;
+  if (kind === "ready") process.stdout.write(`  ✓ ${x.service} ready in ${x.ms} ms (pid ${x.pid})\n`);
+  else if (kind === "failed") process.stderr.write(`  ✗ ${x.service}: ${x.reason}\n`);
+  else if (kind === "exit")
+    process.stderr.write(
+      `  ! ${x.service} (pid ${x.pid}) exited (${x.signal ?? `code ${x.code}`}); restarting in ${x.restartInMs} ms${x.crashLoop ? " — CRASH LOOP" : ""}\n`,
+    );
+}
+
+/** Starts the supervisor as a background process and relays its start-up progress until it is up or has failed. */
+async function detach(runDir: string): Promise<void> {
+  ensureRunDir(runDir);
+  const main = join(resolve(import.meta.dir, ".."), "src/behavior/supervisor/main.ts");
+  const child = spawn(process.execPath, [main], {
+    detached: true,
+    stdio: ["ignore", "pipe", "ignore"],
+    env: process.env,
+  });
+  const lines = createInterface({ input: child.stdout! });
+  for await (const line of lines) {
+    let e: { event: string } & Record<string, unknown>;
+    try {
+      e = JSON.parse(line);
+    } catch {
+      continue;
+    }
+    if (e.event === "up") {
+      process.stdout.write(
+        `ap is up in the background: ${(e.services as string[]).length} services healthy in ${e.ms} ms (supervisor pid ${e.pid}). ap status, ap logs -f, ap down.\n`,
+      );
+      child.unref();
+      child.stdout?.destroy();
+      process.exit(0);
+    }
+    if (e.event === "failed" && e.message) {
+      process.stderr.write(`ap up: ${e.message}\n`);
+      process.exit(Exit.Failure);
+    }
+    printEvent(e);
+  }
+  process.stderr.write(`ap up: the supervisor exited during start-up; see ${join(runDir, "logs")}\n`);
+  process.exit(Exit.Failure);
+}

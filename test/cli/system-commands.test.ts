@@ -1,0 +1,124 @@
+import { afterAll, describe, expect, test } from "bun:test";
+import { mkdtempSync, rmSync, statSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+
+/** ap up / status / logs / restart / down driven as a user would from a shell, in a temporary run dir. */
+const ROOT = resolve(import.meta.dir, "../..");
+const base = mkdtempSync(join(tmpdir(), "ap-cli-"));
+afterAll(() => rmSync(base, { recursive: true, force: true }));
+
+function env(runDir: string) {
+  return { ...process.env, AP_RUN_DIR: runDir, AP_CONFIG: "" };
+}
+
+async function ap(runDir: string, args: string[]) {
+  const proc = Bun.spawn(["node", join(ROOT, "bin/ap.js"), ...args], {
+    cwd: base,
+    stdout: "pipe",
+    stderr: "pipe",
+    env: env(runDir),
+  });
+  const [stdout, stderr, code] = await Promise.all([
+    new Response(proc.stdout).text(),
+    new Response(proc.stderr).text(),
+    proc.exited,
+  ]);
+  return { stdout, stderr, code };
+}
+
+describe("ap up --detach, status, up again, restart, logs, down", () => {
+  const runDir = join(base, "detached");
+
+  test("a full session", async () => {
+    const up = await ap(runDir, ["up", "--detach"]);
+    expect(up.code).toBe(0);
+    expect(up.stdout).toContain("✓ relay-market-data ready");
+    expect(up.stdout).toMatch(/ap is up in the background: 3 services healthy in \d+ ms/);
+    expect(statSync(runDir).mode & 0o777).toBe(0o700);
+    expect(statSync(join(runDir, "market-data.sock")).mode & 0o777).toBe(0o600);
+
+    const status = await ap(runDir, ["status", "--json"]);
+    expect(status.code).toBe(0);
+    const s = JSON.parse(status.stdout);
+    expect(s.running).toBe(true);
+    expect(s.services.map((x: { name: string; state: string }) => `${x.name}:${x.state}`)).toEqual([
+      "relay-market-data:ready",
+      "relay-signal:ready",
+      "relay-execution:ready",
+    ]);
+    expect(s.services.every((x: { rss_bytes: number }) => x.rss_bytes > 0)).toBe(true);
+
+    const again = await ap(runDir, ["up", "--detach"]);
+    expect(again.code).toBe(0);
+    expect(again.stdout).toContain(`ap is already running (supervisor pid ${s.supervisor_pid}`);
+
+    const restart = await ap(runDir, ["restart", "relay-signal"]);
+    expect(restart.code).toBe(0);
+    expect(restart.stdout).toContain("relay-signal restarted and ready");
+    const after = JSON.parse((await ap(runDir, ["status", "--json"])).stdout);
+    const signal = after.services.find((x: { name: string }) => x.name === "relay-signal");
+    expect(signal.restarts).toBe(1);
+    expect(signal.pid).not.toBe(s.services[1].pid);
+
+    const unknown = await ap(runDir, ["restart", "nope"]);
+    expect(unknown.code).toBe(1);
+    expect(unknown.stderr).toContain('UnknownService: no service named "nope"');
+
+    const logs = await ap(runDir, ["logs", "relay-signal"]);
+    expect(logs.code).toBe(0);
+    const lines = logs.stdout.trim().split("\n");
+    expect(lines.every((l) => /^\d{4}-\d\d-\d\dT\S+Z relay-signal /.test(l))).toBe(true);
+    expect(logs.stdout).toContain("stopped (exit 0)");
+    const merged = (await ap(runDir, ["logs"])).stdout.trim().split("\n");
+    expect(new Set(merged.map((l) => l.split(" ")[1]))).toEqual(
+      new Set(["relay-market-data", "relay-signal", "relay-execution"]),
+    );
+    expect(
+      [...merged].sort((a, b) => (a.slice(0, 24) < b.slice(0, 24) ? -1 : a.slice(0, 24) > b.slice(0, 24) ? 1 : 0)),
+    ).toEqual(merged);
+
+    const down = await ap(runDir, ["down"]);
+    expect(down.code).toBe(0);
+    expect(down.stdout).toContain("ap stopped: relay-market-data, relay-signal, relay-execution");
+    const gone = await ap(runDir, ["status"]);
+    expect(gone.code).toBe(1);
+    expect(gone.stderr).toContain("ap is not running");
+  }, 30_000);
+});
+
+describe("ap up in the foreground", () => {
+  test("Ctrl-C stops everything cleanly", async () => {
+    const runDir = join(base, "foreground");
+    const proc = Bun.spawn(["node", join(ROOT, "bin/ap.js"), "up"], {
+      cwd: base,
+      stdout: "pipe",
+      stderr: "pipe",
+      env: env(runDir),
+    });
+    const reader = proc.stdout.getReader();
+    let out = "";
+    while (!out.includes("ap is up")) {
+      const { value, done } = await reader.read();
+      if (done) break;
+      out += new TextDecoder().decode(value);
+    }
+    expect(out).toMatch(/ap is up: 3 services healthy in \d+ ms/);
+    proc.kill("SIGINT");
+    for (;;) {
+      const { value, done } = await reader.read();
+      if (done) break;
+      out += new TextDecoder().decode(value);
+    }
+    expect(await proc.exited).toBe(0);
+    expect(out).toContain("ap: stopped");
+    expect((await ap(runDir, ["status"])).code).toBe(1);
+  }, 30_000);
+
+  test("a bad configuration stops ap up with one line", async () => {
+    const r = await ap(join(base, "bad"), ["up", "--config", join(ROOT, "fixtures/protocol/protocol-vectors.jsonl")]);
+    expect(r.code).toBe(3);
+    expect(r.stderr.trim().split("\n")).toHaveLength(1);
+    expect(r.stderr).toContain("ConfigSyntax");
+  });
+});
