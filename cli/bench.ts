@@ -3,9 +3,12 @@ import { guard } from "./lib/errors.ts";
 
 /** `ap bench <suite>`: benchmarks that print ratios against baselines measured in the same run and write JSON. */
 export default defineCommand({
-  meta: { name: "bench", description: "Run a benchmark: codec (build/parse vs DataView, msgpackr, protobufjs)" },
+  meta: {
+    name: "bench",
+    description: "Run a benchmark: codec (build/parse vs DataView, msgpackr, protobufjs), amm (Uniswap V2/V3 math)",
+  },
   args: {
-    suite: { type: "positional", required: true, description: "which benchmark: codec" },
+    suite: { type: "positional", required: true, description: "which benchmark: codec | amm" },
     quick: { type: "boolean", description: "short rounds (smoke run; numbers are rough)" },
   },
   async run({ args }) {
@@ -16,8 +19,13 @@ export default defineCommand({
           await benchCodec({ quick: args.quick });
           return;
         }
+        case "amm": {
+          const { benchAmm } = await import("../bench/amm.ts");
+          await benchAmm();
+          return;
+        }
         default:
-          process.stderr.write(`ap bench: unknown suite "${args.suite}"; available: codec\n`);
+          process.stderr.write(`ap bench: unknown suite "${args.suite}"; available: codec, amm\n`);
           process.exit(2);
       }
     });
