@@ -70,6 +70,19 @@ export class StreamFramer {
     this.pendingLength -= consumed;
   }
 
+  /**
+   * End of the stream (connection closed, file ended): bytes still buffered can never complete a frame, so they are
+   * reported as skipped with their diagnostic (usually Truncated). Returns how many bytes that was.
+   */
+  end(): number {
+    const n = this.pendingLength;
+    if (n === 0) return 0;
+    this.parser.check(this.pending.subarray(0, n), 0);
+    this.skip(n, diagnose(this.parser, this.limits));
+    this.pendingLength = 0;
+    return n;
+  }
+
   /** Drains whole frames from bytes[start, end) (a view ending at `end`); returns how many bytes were consumed. */
   private drain(bytes: Uint8Array, start: number, end: number): number {
     const view = end === bytes.length ? bytes : bytes.subarray(0, end);
