@@ -16,8 +16,8 @@ export interface CaptureRecord {
 }
 
 export function loadCaptureRecords(path: string): CaptureRecord[] {
-  let bytes: Uint8Array = readFileSync(path);
-  if (path.endsWith(".gz")) bytes = Bun.gunzipSync(bytes);
+  const raw = new Uint8Array(readFileSync(path));
+  const bytes = path.endsWith(".gz") ? Bun.gunzipSync(raw) : raw;
   const text = new TextDecoder().decode(bytes);
   const out: CaptureRecord[] = [];
   let line = 0;
