@@ -20,6 +20,8 @@ export interface CompiledTlv {
   write(dv: DataView, u8: Uint8Array, o: number, value: object): void;
   /** Reads a value of `length` bytes at `o`. Structure must have been checked (see checkTlvValue). */
   read(dv: DataView, u8: Uint8Array, o: number, length: number): Record<string, unknown>;
+  /** Readers of one list each (book levels, changes, tokens), by list name. */
+  readonly readList: Readonly<Record<string, (dv: DataView, u8: Uint8Array, o: number) => Record<string, unknown>[]>>;
   readonly source: string;
 }
 
@@ -211,15 +213,38 @@ function compile(layout: TlvLayout): CompiledTlv {
   const props = layout.fields.map((f) => genReadField(f, "o")).filter(Boolean);
   for (const l of lists) props.push(l.name);
   lines.push(`  return { ${props.join(", ")} };`, "}");
+  // readList_<name>(): one list alone, skipping the lists before it (used by the lazy views).
+  const listReaders: string[] = [];
+  lists.forEach((l, index) => {
+    const countExpr = (x: ListSpec) => {
+      const f = layout.fields.find((g) => g[0] === x.count)!;
+      return f[1] === "count8" ? `u8[o + ${f[2]}]` : `dv.getUint16(o + ${f[2]}, true)`;
+    };
+    let start = `o + ${layout.size}`;
+    for (const before of lists.slice(0, index)) start += ` + ${before.itemSize} * ${countExpr(before)}`;
+    const item = l.fields
+      .map((f) => genReadField(f, "p"))
+      .filter(Boolean)
+      .join(", ");
+    lines.push(
+      `function readList_${l.name}(dv, u8, o) {`,
+      `  let p = ${start};`,
+      `  const out = new Array(${countExpr(l)});`,
+      `  for (let i = 0; i < out.length; i++, p += ${l.itemSize}) out[i] = { ${item} };`,
+      "  return out;",
+      "}",
+    );
+    listReaders.push(`${l.name}: readList_${l.name}`);
+  });
   const source = `${sizeSrc}\n${lines.join("\n")}`;
   const factory = new Function(
     "h",
     `"use strict"; const IID = h.InstrumentId, M64 = h.M64;
      function isZero(u8, o) { for (let i = 0; i < 32; i++) if (u8[o + i] !== 0) return false; return true; }
      ${source}
-     return { size, write, read };`,
+     return { size, write, read, readList: { ${listReaders.join(", ")} } };`,
   );
-  const fns = factory(helpers) as Pick<CompiledTlv, "size" | "write" | "read">;
+  const fns = factory(helpers) as Pick<CompiledTlv, "size" | "write" | "read" | "readList">;
   return { layout, ...fns, source };
 }
 

@@ -104,9 +104,10 @@ for (const layout of Object.values(LAYOUTS)) {
   const lists = "lists" in layout ? layout.lists : [];
   const codec = compiledCodec(layout.type)!;
   for (const list of lists) {
+    const readList = codec.readList[list.name];
     Object.defineProperty(cls.prototype, list.name, {
       get(this: BaseView) {
-        return codec.read(this.dv, this.u8, this.o, this.len)[list.name];
+        return readList(this.dv, this.u8, this.o);
       },
       enumerable: true,
     });
