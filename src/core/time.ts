@@ -20,11 +20,15 @@ export function nowNs(): bigint {
 }
 
 /** Writes the current time as a little-endian u64 at `offset`, allocation-free. */
-export function writeNowNs(dv: DataView, offset: number): void {
-  const n = monotonicNs();
-  let lo = originLo + (n % TWO32);
-  const hi = originHi + Math.floor(n / TWO32) + (lo >= TWO32 ? 1 : 0);
-  if (lo >= TWO32) lo -= TWO32;
-  dv.setUint32(offset, lo, true);
-  dv.setUint32(offset + 4, hi, true);
-}
+export const writeNowNs: (dv: DataView, offset: number) => void =
+  typeof Bun !== "undefined"
+    ? (dv, offset) => {
+        // originLo + n stays below 2^53 (n is ns since start): the sum is an exact integer, `>>> 0` takes it
+        // mod 2^32, and dividing the exact multiple of 2^32 that remains is exact. Bun.nanoseconds is called
+        // directly: through a closure this costs ~9 ns more per frame (measured, 36 -> 27 ns).
+        const sum = originLo + Bun!.nanoseconds();
+        const lo = sum >>> 0;
+        dv.setUint32(offset, lo, true);
+        dv.setUint32(offset + 4, originHi + (sum - lo) / TWO32, true);
+      }
+    : (dv, offset) => dv.setBigUint64(offset, nowNs(), true);
