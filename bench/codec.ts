@@ -285,7 +285,6 @@ function dataViewCases(): Case[] {
   const buf = new Uint8Array(4096);
   const dv = new DataView(buf.buffer);
   let sequence = 1;
-  const id = INSTRUMENT.bytes;
 
   function header(payloadSize: number, timestampNs?: bigint): void {
     dv.setUint32(0, MAGIC, true);
@@ -838,7 +837,6 @@ export interface CaseResult {
   bytes: number;
 }
 
-let blackhole = 0;
 
 /** Runs `c` in batches for `ms` milliseconds; returns ns per op. */
 function timeFor(c: Case, ms: number, batch: number): number {
