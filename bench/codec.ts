@@ -838,6 +838,10 @@ export interface CaseResult {
 }
 
 
+// Results are folded in here so the JIT cannot drop the measured work; never read on purpose.
+// biome-ignore lint/correctness/noUnusedVariables: a sink for benchmark results
+let blackhole = 0;
+
 /** Runs `c` in batches for `ms` milliseconds; returns ns per op. */
 function timeFor(c: Case, ms: number, batch: number): number {
   const budget = ms * 1e6;
