@@ -25,6 +25,9 @@ const main = defineCommand({
     encode: () => import("./encode.ts").then((m) => m.default),
     inspect: () => import("./inspect.ts").then((m) => m.default),
     bench: () => import("./bench.ts").then((m) => m.default),
+    record: () => import("./record.ts").then((m) => m.default),
+    tap: () => import("./tap.ts").then((m) => m.default),
+    replay: () => import("./replay.ts").then((m) => m.default),
   },
 });
 
