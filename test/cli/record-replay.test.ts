@@ -178,6 +178,61 @@ describe("ap record", () => {
     expect(await relay.proc.exited).toBe(0);
   }, 30_000);
 
+  test("a recorder killed with SIGKILL leaves a readable file holding every flushed record", async () => {
+    using tmp = tempDir();
+    const socketPath = join(tmp.dir, "market-data.sock");
+    const relay = await startRelay("market-data", socketPath);
+    const file = join(tmp.dir, "killed.apcap");
+    const N = 1000;
+    // the hook flushes before it prints, so each printed count is on disk (in the kernel) when seen
+    const rec = new Ap(tmp.dir, ["record", "-o", file], { AP_RECORD_REPORT_EVERY: "250" });
+    await rec.wait("stdout", /^recording /m);
+    const frames = marketFrames(N);
+    const pub = await publisher(socketPath);
+    for (const f of frames) pub.send(f);
+    await rec.wait("stdout", new RegExp(`^recorded ${N} frames$`, "m"));
+    // node forwards signals to the Bun child, but not SIGKILL: kill the recorder process itself
+    const bunPid = Number(
+      (await new Response(Bun.spawn(["pgrep", "-P", String(rec.proc.pid)]).stdout).text()).trim().split("\n")[0],
+    );
+    process.kill(bunPid, "SIGKILL");
+    await rec.done;
+    const reader = new CaptureReader(file);
+    const got = [...reader].map((r) => r.frame.slice());
+    expect(got as Uint8Array[]).toEqual(frames);
+    expect(reader.damage).toEqual([]);
+    pub.close();
+    relay.kill("SIGTERM");
+    expect(await relay.proc.exited).toBe(0);
+  }, 30_000);
+
+  test("a recording replays into the relay as the same frames (record -> replay round trip)", async () => {
+    using tmp = tempDir();
+    const socketPath = join(tmp.dir, "market-data.sock");
+    const relay = await startRelay("market-data", socketPath);
+    const file = join(tmp.dir, "rt.apcap");
+    const N = 500;
+    const rec = new Ap(tmp.dir, ["record", "-o", file], { AP_RECORD_REPORT_EVERY: String(N) });
+    await rec.wait("stdout", /^recording /m);
+    const frames = marketFrames(N);
+    const pub = await publisher(socketPath);
+    for (const f of frames) pub.send(f);
+    await rec.wait("stdout", new RegExp(`^recorded ${N} frames$`, "m"));
+    rec.proc.kill("SIGTERM");
+    expect(await rec.done).toBe(0);
+    pub.close();
+
+    const sub = subscriber(socketPath);
+    await sub.client.ready();
+    const replay = new Ap(tmp.dir, ["replay", file, "--speed", "max", "--as-recorded"]);
+    expect(await replay.done).toBe(0);
+    await sub.reach(N);
+    expect(sub.got).toEqual(frames);
+    sub.client.close();
+    relay.kill("SIGTERM");
+    expect(await relay.proc.exited).toBe(0);
+  }, 30_000);
+
   test("without a relay: one line naming the socket, exit 1", async () => {
     using tmp = tempDir();
     const rec = new Ap(tmp.dir, ["record", "-o", join(tmp.dir, "x.apcap"), "--wait-ms", "300"]);
@@ -245,14 +300,16 @@ describe("ap replay", () => {
     writeCapture(join(tmp.dir, "paced.apcap"), frames, (i) => base + BigInt(offsetMs(i)) * 1_000_000n);
     const sub = subscriber(socketPath);
     await sub.client.ready();
+    const spawned = performance.now();
     const replay = new Ap(tmp.dir, ["replay", join(tmp.dir, "paced.apcap"), "--speed", "10x"]);
     expect(await replay.done).toBe(0);
     await sub.reach(N);
     expect(sub.got.map((f) => f.slice(32))).toEqual(frames.map((f) => f.slice(32))); // order kept
     const span = offsetMs(N - 1) / 10;
-    // each frame arrives no earlier than its scaled offset after the first (1 ms: timer and clock granularity)
-    for (let i = 1; i < N; i++) expect(sub.at[i] - sub.at[0]).toBeGreaterThanOrEqual(offsetMs(i) / 10 - 1);
-    expect(sub.at[N - 1] - sub.at[0]).toBeGreaterThanOrEqual(span - 1);
+    // Never early: frame i cannot arrive before its scaled offset from the replay's start, which comes after the
+    // spawn. (Measured from the first arrival instead, the first frame's own delivery delay on a loaded machine
+    // would count against the replay.) No upper bound: a loaded machine may be late.
+    for (let i = 1; i < N; i++) expect(sub.at[i] - spawned).toBeGreaterThanOrEqual(offsetMs(i) / 10);
     const secs = Number(/ in (\d+\.\d{3}) s:/.exec(replay.stdout)?.[1]);
     expect(secs * 1000).toBeGreaterThanOrEqual(span - 1);
     expect(replay.stdout).toContain("at speed 10x (recorded span 7.800 s)");
