@@ -1,0 +1,432 @@
+import type { PublicClient } from "viem";
+import { ApError } from "../../../core/errors.ts";
+import type { MarketPublisher } from "../common/market-publisher.ts";
+import type { VenueSocketState } from "../common/venue-socket.ts";
+import { V2_TOPICS, V3_TOPICS } from "./abi.ts";
+import type { PolygonCollectorConfig } from "./config.ts";
+import { decodePoolLog } from "./decode-pool-log.ts";
+import { PolygonCollectorError } from "./errors.ts";
+import { createRpcClient, PolygonInstrumentProvider } from "./instrument-provider.ts";
+import { JsonRpcSocket } from "./json-rpc-socket.ts";
+import type { PoolInfo, RpcLog } from "./pool-info.ts";
+
+/** StateInvalidation reasons (PROTOCOL.md §6). */
+const REASON_REORG = 4;
+
+export interface PolygonDataClientHooks {
+  /** Once: the first session is connected, subscribed and backfilled. */
+  onReady?: (detail: string) => void;
+  /** A counted problem (bad log, failed request, refused pool): for the service log. */
+  onProblem?: (what: string, error: unknown) => void;
+  onState?: (state: VenueSocketState, reason: string) => void;
+  /** No socket: logs are fed through ingestText/ingestLog (benchmark). Pools must be given by addPool. */
+  offline?: boolean;
+}
+
+export interface PolygonCounters {
+  state: VenueSocketState | "offline";
+  connects: number;
+  reconnects: number;
+  staleTimeouts: number;
+  sessions: number;
+  sessionErrors: number;
+  pools: number;
+  poolsRefused: number;
+  snapshots: number;
+  logsIn: number;
+  swaps: number;
+  syncs: number;
+  mints: number;
+  burns: number;
+  /** Removed logs (reorgs) turned into corrections. */
+  corrections: number;
+  /** Removed logs for an event never published (nothing to correct). */
+  removedUnseen: number;
+  /** Logs already published (backfill overlapping the subscription, a re-sent notification). */
+  duplicates: number;
+  decodeErrors: number;
+  unknownPoolLogs: number;
+  ignoredLogs: number;
+  /** Backfills run (start block and one per reconnect) and the logs they brought. */
+  backfills: number;
+  backfilledLogs: number;
+  /** Reconnects whose missed blocks were re-read (gap closed by backfill). */
+  gaps: number;
+  resyncs: number;
+  rpcRequests: number;
+  rpcErrors: number;
+  rpcTimeouts: number;
+  headBlock: number;
+  syncedBlock: number;
+}
+
+/**
+ * The Polygon DEX data client: Uniswap V2 (QuickSwap, SushiSwap) and V3 pools through WebSocket JSON-RPC.
+ *
+ * Each connection runs one session: eth_chainId check -> pool metadata (first time; cached) -> eth_blockNumber ->
+ * PoolState snapshots (first time) -> eth_subscribe("logs", pools x topic0s) -> eth_getLogs backfill (from the
+ * configured start block the first time, from the last synced block after a reconnect) -> the notifications that
+ * arrived meanwhile -> live. Every log is keyed by (block, logIndex): a key already published is a duplicate and is
+ * dropped, so the overlap of backfill and subscription never double counts; a removed:true log of a published key
+ * is re-published with the removed flag (a correction), followed by a StateInvalidation (reason reorg) and a fresh
+ * PoolState.
+ */
+export class PolygonDataClient {
+  readonly counters: PolygonCounters;
+  readonly provider: PolygonInstrumentProvider | undefined;
+  readonly rpc: JsonRpcSocket;
+  private readonly poolsByAddress = new Map<string, PoolInfo>();
+  private readonly seen = new Map<number, Set<number>>();
+  private readonly client: PublicClient | undefined;
+  private session = 0;
+  private syncing = true;
+  private buffered: { subscription: string; log: RpcLog }[] = [];
+  private subscriptionId: string | undefined;
+  private readonly window: number;
+  private highestBlock = 0;
+  private pruneTick = 0;
+  private firstDone = false;
+  private readonly readyPromise: Promise<void>;
+  private resolveReady!: () => void;
+  private keepAlive: ReturnType<typeof setInterval> | undefined;
+  private readonly topics: string[];
+
+  constructor(
+    readonly config: PolygonCollectorConfig,
+    private readonly publisher: MarketPublisher,
+    private readonly hooks: PolygonDataClientHooks = {},
+  ) {
+    this.window = config.reorgWindowBlocks ?? 1000;
+    this.topics = [...V2_TOPICS, ...V3_TOPICS];
+    this.readyPromise = new Promise((resolve) => (this.resolveReady = resolve));
+    this.counters = {
+      state: hooks.offline ? "offline" : "connecting",
+      connects: 0,
+      reconnects: 0,
+      staleTimeouts: 0,
+      sessions: 0,
+      sessionErrors: 0,
+      pools: 0,
+      poolsRefused: 0,
+      snapshots: 0,
+      logsIn: 0,
+      swaps: 0,
+      syncs: 0,
+      mints: 0,
+      burns: 0,
+      corrections: 0,
+      removedUnseen: 0,
+      duplicates: 0,
+      decodeErrors: 0,
+      unknownPoolLogs: 0,
+      ignoredLogs: 0,
+      backfills: 0,
+      backfilledLogs: 0,
+      gaps: 0,
+      resyncs: 0,
+      rpcRequests: 0,
+      rpcErrors: 0,
+      rpcTimeouts: 0,
+      headBlock: 0,
+      syncedBlock: 0,
+    };
+    this.rpc = new JsonRpcSocket({
+      url: config.url,
+      offline: hooks.offline,
+      staleAfterMs: config.staleAfterMs,
+      requestTimeoutMs: config.requestTimeoutMs,
+      maxRequestsPerSecond: config.maxRequestsPerSecond,
+      onOpen: () => void this.runSession(),
+      onNotification: (subscription, result) => this.onNotification(subscription, result as RpcLog),
+      onBadMessage: (_text, reason) => this.hooks.onProblem?.(`bad message (${reason})`, undefined),
+      onState: (state, reason) => {
+        this.counters.state = state;
+        if (state === "backoff") {
+          this.syncing = true;
+          this.subscriptionId = undefined;
+        }
+        hooks.onState?.(state, reason);
+      },
+    });
+    if (!hooks.offline) {
+      this.client = createRpcClient((method, params) => this.rpc.request(method, params));
+      this.provider = new PolygonInstrumentProvider(this.client, {
+        chainId: config.chainId ?? 137,
+        verifyCreate2: config.verifyCreate2 ?? true,
+      });
+      const every = Math.max(50, Math.floor((config.staleAfterMs ?? 30_000) / 3));
+      this.keepAlive = setInterval(() => this.ping(), every);
+      this.keepAlive.unref?.();
+    } else {
+      this.syncing = false;
+    }
+  }
+
+  /** Resolves when the first session is live. */
+  ready(): Promise<void> {
+    return this.readyPromise;
+  }
+
+  /** Follows a pool whose metadata is already known (benchmarks, tests of the decoding path). */
+  addPool(pool: PoolInfo): void {
+    this.poolsByAddress.set(pool.address, pool);
+    this.counters.pools = this.poolsByAddress.size;
+  }
+
+  /** A raw message from the node, as the socket would deliver it (benchmark entry point). */
+  ingestText(text: string): void {
+    this.rpc.handleText(text);
+  }
+
+  stop(): void {
+    clearInterval(this.keepAlive);
+    this.session++;
+    this.rpc.close();
+  }
+
+  /** Counters for reportStats (`ap status --json`). */
+  stats(): PolygonCounters {
+    const c = this.counters;
+    const s = this.rpc.socket?.counters;
+    if (s) {
+      c.connects = s.connects;
+      c.reconnects = s.reconnects;
+      c.staleTimeouts = s.staleTimeouts;
+    }
+    c.rpcRequests = this.rpc.counters.requests;
+    c.rpcErrors = this.rpc.counters.rpcErrors;
+    c.rpcTimeouts = this.rpc.counters.timeouts;
+    return c;
+  }
+
+  private async runSession(): Promise<void> {
+    const gen = ++this.session;
+    const first = !this.firstDone;
+    this.syncing = true;
+    this.buffered = [];
+    this.subscriptionId = undefined;
+    this.counters.sessions++;
+    try {
+      const chainId = Number(BigInt((await this.rpc.request("eth_chainId", [])) as string));
+      const want = this.config.chainId ?? 137;
+      if (chainId !== want) {
+        throw new PolygonCollectorError({
+          code: "ChainMismatch",
+          message: `the node serves chain ${chainId}, the collector is configured for ${want}`,
+          facts: { found: chainId, expected: want, url: this.config.url },
+          hint: "point --url at a Polygon node (chain 137) or set the chain id",
+        });
+      }
+      if (first) await this.loadPools();
+      if (gen !== this.session) return;
+      const head = Number(BigInt((await this.rpc.request("eth_blockNumber", [])) as string));
+      this.counters.headBlock = head;
+      if (first) {
+        const at = this.config.fromBlock !== undefined ? this.config.fromBlock - 1n : BigInt(head);
+        await this.snapshotAll(at);
+      }
+      const addresses = [...this.poolsByAddress.keys()];
+      const subscription = (await this.rpc.request("eth_subscribe", [
+        "logs",
+        { address: addresses, topics: [this.topics] },
+      ])) as string;
+      if (gen !== this.session) return;
+      this.subscriptionId = subscription;
+      let from: number | undefined;
+      if (first) from = this.config.fromBlock === undefined ? undefined : Number(this.config.fromBlock);
+      else {
+        from = Math.max(this.counters.syncedBlock, this.highestBlock);
+        this.counters.gaps++;
+        this.counters.resyncs++;
+      }
+      if (from !== undefined && from <= head) await this.backfill(from, head, gen);
+      if (gen !== this.session) return;
+      this.counters.syncedBlock = Math.max(this.counters.syncedBlock, head);
+      this.syncing = false;
+      const pending = this.buffered;
+      this.buffered = [];
+      for (const b of pending) if (b.subscription === subscription) this.ingestLog(b.log, false);
+      if (first) {
+        this.firstDone = true;
+        this.hooks.onReady?.(`polygon: ${addresses.length} pools, head ${head}, subscription ${subscription}`);
+        this.resolveReady();
+      }
+    } catch (e) {
+      if (gen !== this.session) return;
+      this.counters.sessionErrors++;
+      this.hooks.onProblem?.("session failed", e);
+      // A disconnect restarts the session by itself; any other failure forces a fresh connection.
+      if (!(e instanceof PolygonCollectorError && e.code === "RpcDisconnected")) {
+        this.rpc.reconnect(`session failed: ${e instanceof Error ? e.message : String(e)}`);
+      }
+    }
+  }
+
+  private async loadPools(): Promise<void> {
+    const results = await Promise.allSettled(this.config.pools.map((p) => this.provider!.load(p)));
+    results.forEach((r, i) => {
+      if (r.status === "fulfilled") this.addPool(r.value);
+      else {
+        this.counters.poolsRefused++;
+        this.hooks.onProblem?.(`pool ${this.config.pools[i]} refused`, r.reason);
+        if (r.reason instanceof PolygonCollectorError && r.reason.code === "RpcDisconnected") throw r.reason;
+      }
+    });
+    if (this.poolsByAddress.size === 0) {
+      throw new PolygonCollectorError({
+        code: "NoPools",
+        message: "no configured pool could be loaded",
+        facts: { configured: this.config.pools.length, refused: this.counters.poolsRefused },
+        hint: "check the pool addresses and that the node answers eth_call",
+      });
+    }
+  }
+
+  private async snapshotAll(blockNumber: bigint): Promise<void> {
+    for (const pool of this.poolsByAddress.values()) await this.snapshot(pool, blockNumber);
+  }
+
+  private async snapshot(pool: PoolInfo, blockNumber: bigint): Promise<void> {
+    const state = await this.provider!.readState(pool, blockNumber);
+    if (state.protocol === 3 && state.sqrtPriceX96 === 0n) {
+      this.hooks.onProblem?.(`pool ${pool.address} not initialized at block ${blockNumber}`, undefined);
+      return;
+    }
+    this.publisher.publish("PoolState", state);
+    this.counters.snapshots++;
+  }
+
+  /** eth_getLogs over [from, to] in ranges of maxBlockRange; a range the node refuses is halved and retried. */
+  private async backfill(from: number, to: number, gen: number): Promise<void> {
+    this.counters.backfills++;
+    let span = Math.max(1, this.config.maxBlockRange ?? 2000);
+    const address = [...this.poolsByAddress.keys()];
+    for (let start = from; start <= to; ) {
+      const end = Math.min(to, start + span - 1);
+      let logs: RpcLog[];
+      try {
+        logs = (await this.rpc.request("eth_getLogs", [
+          { address, topics: [this.topics], fromBlock: hex(start), toBlock: hex(end) },
+        ])) as RpcLog[];
+      } catch (e) {
+        if (e instanceof PolygonCollectorError && e.code === "RpcError" && span > 1) {
+          span = Math.ceil(span / 2);
+          continue;
+        }
+        throw e;
+      }
+      if (gen !== this.session) return;
+      this.counters.backfilledLogs += logs.length;
+      for (const log of logs) this.ingestLog(log, false);
+      start = end + 1;
+    }
+  }
+
+  private onNotification(subscription: string, log: RpcLog): void {
+    if (this.syncing) {
+      this.buffered.push({ subscription, log });
+      return;
+    }
+    if (subscription !== this.subscriptionId) return; // a subscription of an earlier session
+    this.ingestLog(log, true);
+  }
+
+  /** One log, live or backfilled: de-duplicated by (block, logIndex), decoded, published. Never throws. */
+  ingestLog(log: RpcLog, _live: boolean): void {
+    this.counters.logsIn++;
+    const pool = typeof log?.address === "string" ? this.poolsByAddress.get(log.address.toLowerCase()) : undefined;
+    if (!pool) {
+      this.counters.unknownPoolLogs++;
+      return;
+    }
+    let event: ReturnType<typeof decodePoolLog>;
+    try {
+      event = decodePoolLog(log, pool);
+    } catch (e) {
+      this.counters.decodeErrors++;
+      this.hooks.onProblem?.("bad log", e);
+      return;
+    }
+    if (event === null) {
+      this.counters.ignoredLogs++;
+      return;
+    }
+    const block = Number(event.value.blockNumber);
+    const index = event.value.logIndex;
+    let keys = this.seen.get(block);
+    if (log.removed === true) {
+      if (!keys?.delete(index)) {
+        this.counters.removedUnseen++;
+        return;
+      }
+      this.publishEvent(event);
+      this.counters.corrections++;
+      this.publisher.publish("StateInvalidation", {
+        instrument: pool.instrument,
+        reason: REASON_REORG,
+        venueSequence: event.value.blockNumber,
+      });
+      if (this.provider && !this.syncing) {
+        this.counters.resyncs++;
+        this.rpc
+          .request("eth_blockNumber", [])
+          .then((h) => this.snapshot(pool, BigInt(h as string)))
+          .catch((e) => this.hooks.onProblem?.("snapshot after reorg failed", e));
+      }
+      return;
+    }
+    if (keys === undefined) {
+      keys = new Set();
+      this.seen.set(block, keys);
+    } else if (keys.has(index)) {
+      this.counters.duplicates++;
+      return;
+    }
+    keys.add(index);
+    if (block > this.highestBlock) {
+      this.highestBlock = block;
+      if ((++this.pruneTick & 255) === 0) this.prune();
+    }
+    this.publishEvent(event);
+  }
+
+  private publishEvent(event: NonNullable<ReturnType<typeof decodePoolLog>>): void {
+    switch (event.name) {
+      case "PoolSwap":
+        this.publisher.publish("PoolSwap", event.value);
+        this.counters.swaps++;
+        break;
+      case "PoolSync":
+        this.publisher.publish("PoolSync", event.value);
+        this.counters.syncs++;
+        break;
+      case "PoolMint":
+        this.publisher.publish("PoolMint", event.value);
+        this.counters.mints++;
+        break;
+      case "PoolBurn":
+        this.publisher.publish("PoolBurn", event.value);
+        this.counters.burns++;
+        break;
+    }
+  }
+
+  private prune(): void {
+    const floor = this.highestBlock - this.window;
+    for (const block of this.seen.keys()) if (block < floor) this.seen.delete(block);
+  }
+
+  private ping(): void {
+    if (this.rpc.socket?.state !== "open") return;
+    this.rpc
+      .request("eth_blockNumber", [])
+      .then((h) => (this.counters.headBlock = Number(BigInt(h as string))))
+      .catch((e) => {
+        if (!(e instanceof ApError && e.code === "RpcDisconnected")) this.hooks.onProblem?.("keep-alive failed", e);
+      });
+  }
+}
+
+function hex(n: number): string {
+  return `0x${n.toString(16)}`;
+}
