@@ -1,0 +1,1212 @@
+/**
+ * `ap bench relay`: the message bus under load, side by side with nats-server in the same run.
+ *
+ *   A  fan-out   publisher -> relay -> 3 subscribers
+ *   B  chain     publisher -> relay 1 -> forwarding service -> relay 2 -> subscriber   (3 hops: relay, service, relay)
+ *
+ * For each: throughput (the publisher sends as fast as backpressure and a credit window allow; msg/s counted at the
+ * subscribers) and latency percentiles at a fixed offered rate of 10k msg/s. The same traffic — the same Protocol V2
+ * Trade frames as message bodies — goes through nats-server (Debian package) with the official client
+ * (@nats-io/transport-node): 3 subscriber connections, and the chain through a forwarding subscriber and a second
+ * server. Every relay and nats-server is a child process; publisher, subscribers and forwarder are child processes
+ * of this file (`--worker`), so each measured party has its own event loop. bench/README.md explains the method.
+ *
+ *   node_modules/.bin/bun bench/relay.ts            # 3 rounds (~1.5 min), table + bench/results/relay-*.json
+ *   node_modules/.bin/bun bench/relay.ts --quick    # 1 short round, rough numbers, writes nothing
+ *   node_modules/.bin/bun bench/relay.ts --json     # the result object on stdout instead of the table
+ */
+
+import { dlopen, ptr, read } from "bun:ffi";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { cpus, tmpdir } from "node:os";
+import { join } from "node:path";
+import type { NatsConnection } from "@nats-io/transport-node";
+import type { Subprocess } from "bun";
+import { BusClient, Role } from "../src/behavior/transport/bus-client.ts";
+import { InstrumentId } from "../src/data/instrument-id.ts";
+import type { Trade } from "../src/data/tlv-layouts.ts";
+import { SourceType } from "../src/data/venues.ts";
+import { FrameBuilder } from "../src/rules/builder.ts";
+import { ErrorCode } from "../src/rules/error-codes.ts";
+import { FrameParser } from "../src/rules/parser.ts";
+
+export interface BenchRelayOptions {
+  /** One short round: a smoke run, numbers are rough. Writes JSON only when `outDir` is given. */
+  quick?: boolean;
+  /** Print the result as JSON on stdout instead of the table. */
+  json?: boolean;
+  /** Where to write relay-<date>.json and relay-latest.json (default bench/results; quick runs: only if given). */
+  outDir?: string;
+  /** Skip the nats-server side even when it is installed. */
+  noNats?: boolean;
+}
+
+// ---- what flows --------------------------------------------------------------------------------------------------
+
+const DOMAIN = 1; // market data
+const TRADE: Trade = {
+  instrument: InstrumentId.spot(101, "BTC", "USD"),
+  price: 4500012345678n,
+  size: 12_345_678n,
+  exchangeTsNs: 0n,
+  side: 1,
+};
+/** Offset of Trade.exchange_ts_ns in a one-Trade frame: 32 header + 2 TLV header + 48 (PROTOCOL.md Trade layout). */
+const TS_OFFSET = 82;
+/** Frames between progress reports of a subscriber (the publisher's credits). */
+const PROGRESS_EVERY = 4096;
+/** Chain hops: relay 1, the forwarding service, relay 2 (the issue's "3-hop chain"). */
+const CHAIN_HOPS = 3;
+
+// ---- a clock shared by processes ---------------------------------------------------------------------------------
+
+/*
+ * Latency is measured across processes, so both ends need the same clock. Bun.nanoseconds() and process.hrtime()
+ * count from each process's start (measured: a fresh process reads ~2 ms), and the header timestamp written by
+ * FrameBuilder is Date.now()-based (ms origin). So: CLOCK_MONOTONIC from libc through bun:ffi, read once to learn
+ * this process's offset to Bun.nanoseconds() (the narrowest of 200 bracketing reads: ~70 ns wide here, stable to
+ * 10 ns over seconds), then Bun.nanoseconds() + offset on the hot path: no FFI call, no bigint. The publisher puts
+ * that clock in Trade.exchange_ts_ns; the receiver subtracts it from its own reading.
+ *
+ * The paced publisher sleeps until each absolute send time with clock_nanosleep(TIMER_ABSTIME) after setting its
+ * timer slack to 1 ns (prctl PR_SET_TIMERSLACK): Atomics.wait measured 80-90 us of overshoot for any timeout below
+ * 100 us with the default 50 us slack, and Bun.sleepSync rounds sub-ms waits to 0. Pacing is the workload's clock,
+ * not a wait for a condition.
+ */
+const CLOCK_MONOTONIC = 1;
+const TIMER_ABSTIME = 1;
+const PR_SET_TIMERSLACK = 29;
+
+interface Libc {
+  clock_gettime(id: number, ts: number): number;
+  clock_nanosleep(id: number, flags: number, ts: Int32Array, rem: null): number;
+  prctl(option: number, a: number, b: number, c: number, d: number): number;
+}
+let libc: Libc | undefined;
+const timespec = new Int32Array(4); // struct timespec on x86_64/arm64 Linux: i64 tv_sec, i64 tv_nsec (LE)
+let timespecPtr = 0;
+let monoOffset = 0;
+
+function loadLibc(): Libc {
+  if (libc === undefined) {
+    const lib = dlopen("libc.so.6", {
+      clock_gettime: { args: ["i32", "ptr"], returns: "i32" },
+      clock_nanosleep: { args: ["i32", "i32", "ptr", "ptr"], returns: "i32" },
+      prctl: { args: ["i32", "u64", "u64", "u64", "u64"], returns: "i32" },
+    });
+    libc = lib.symbols as unknown as Libc;
+    timespecPtr = ptr(timespec);
+  }
+  return libc;
+}
+
+function monotonicFromLibc(): number {
+  loadLibc().clock_gettime(CLOCK_MONOTONIC, timespecPtr);
+  // read.i32, not timespec[0]: the JIT hoists typed-array loads over the FFI call (measured: the same value
+  // returned for 2 s once optimised).
+  return read.i32(timespecPtr, 0) * 1e9 + read.i32(timespecPtr, 8);
+}
+
+/** Learns this process's offset from Bun.nanoseconds() to CLOCK_MONOTONIC. */
+function calibrateClock(): void {
+  for (let i = 0; i < 2000; i++) monotonicFromLibc() + Bun.nanoseconds(); // JIT both before timing them
+  let best = Number.POSITIVE_INFINITY;
+  for (let i = 0; i < 200; i++) {
+    const a = monotonicFromLibc();
+    const b = Bun.nanoseconds();
+    const c = monotonicFromLibc();
+    if (c - a < best) {
+      best = c - a;
+      monoOffset = (a + c) / 2 - b;
+    }
+  }
+}
+
+/** CLOCK_MONOTONIC in ns, the same in every process of the machine (exact in a double: < 2^53 ns = 104 days). */
+function monoNs(): number {
+  return Bun.nanoseconds() + monoOffset;
+}
+
+function sleepUntil(ns: number): void {
+  const sec = Math.floor(ns / 1e9);
+  timespec[0] = sec;
+  timespec[1] = 0;
+  timespec[2] = ns - sec * 1e9;
+  timespec[3] = 0;
+  loadLibc().clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, timespec, null); // the array itself: stores land first
+}
+
+// ---- workers (child processes of this file) ----------------------------------------------------------------------
+
+type System = "ap" | "nats";
+/** A relay socket, or a nats server and subject. */
+interface Endpoint {
+  system: System;
+  socket?: string;
+  url?: string;
+  subject?: string;
+}
+interface PubSpec {
+  worker: "pub";
+  to: Endpoint;
+  frames: number;
+  /** 0: as fast as backpressure and the window allow; else frames per second, paced. */
+  rate: number;
+  /** Most frames sent and not yet acknowledged by the slowest subscriber. */
+  window: number;
+}
+interface SubSpec {
+  worker: "sub";
+  from: Endpoint;
+  connections: number;
+  frames: number;
+  /** Record latency for frames with a sequence above this (earlier ones warm up the path). */
+  warmup: number;
+  latency: boolean;
+}
+interface FwdSpec {
+  worker: "fwd";
+  from: Endpoint;
+  to: Endpoint;
+}
+type WorkerSpec = PubSpec | SubSpec | FwdSpec;
+
+type ToWorker = { cmd: "go" } | { cmd: "ack"; n: number } | { cmd: "stop" };
+interface PubDone {
+  ev: "done";
+  t0: number;
+  t1: number;
+  sent: number;
+  refused: number;
+}
+interface SubDone {
+  ev: "done";
+  tDone: number;
+  received: number[];
+  sequenceErrors: number;
+  badFrames: number;
+  latencyNs: Percentiles | null;
+}
+interface FwdDone {
+  ev: "done";
+  forwarded: number;
+  refused: number;
+}
+type FromWorker =
+  | { ev: "ready" }
+  | { ev: "progress"; n: number }
+  | { ev: "error"; message: string }
+  | PubDone
+  | SubDone
+  | FwdDone;
+
+interface Percentiles {
+  p50: number;
+  p99: number;
+  p999: number;
+  max: number;
+  samples: number;
+}
+
+function send(message: FromWorker): void {
+  process.send?.(message);
+}
+
+async function loadNats(): Promise<typeof import("@nats-io/transport-node")> {
+  return await import("@nats-io/transport-node");
+}
+
+/** The sending side of a publisher or forwarder, over either system. */
+interface Sender {
+  send(frame: Uint8Array): boolean;
+  readonly backpressured: boolean;
+  drained(): Promise<void>;
+  /** Resolves when everything sent has left this process (ap) or reached the server (nats: a PING/PONG). */
+  flushed(): Promise<void>;
+  close(): Promise<void>;
+}
+
+async function openSender(to: Endpoint, name: string): Promise<Sender> {
+  if (to.system === "ap") {
+    const client = new BusClient({
+      socketPath: to.socket!,
+      domain: DOMAIN,
+      source: SourceType.KrakenCollector,
+      role: Role.Publisher,
+      name,
+    });
+    await client.ready();
+    return {
+      send: (frame) => client.send(frame),
+      get backpressured() {
+        return client.backpressured;
+      },
+      drained: () => client.drained(),
+      flushed: () => client.drained(0),
+      close: async () => client.close(),
+    };
+  }
+  const { connect } = await loadNats();
+  const nc = await connect({ servers: to.url!, name, noEcho: true });
+  const subject = to.subject!;
+  return {
+    // nats.js keeps a reference to the payload until its microtask flush: a reused builder view must be copied.
+    send: (frame) => {
+      nc.publish(subject, frame);
+      return true;
+    },
+    backpressured: false,
+    drained: () => Promise.resolve(),
+    flushed: () => nc.flush(),
+    close: () => nc.close(),
+  };
+}
+
+const immediate = (resolve: () => void) => setImmediate(resolve);
+
+async function runPublisher(spec: PubSpec): Promise<void> {
+  loadLibc();
+  loadLibc().prctl(PR_SET_TIMERSLACK, 1, 0, 0, 0);
+  calibrateClock();
+  const builder = new FrameBuilder({ domain: DOMAIN, source: SourceType.KrakenCollector });
+  const trade: Trade = { ...TRADE };
+  let acked = 0;
+  let ackWaiter: (() => void) | undefined;
+  let go: () => void = () => {};
+  const started = new Promise<void>((resolve) => {
+    go = resolve;
+  });
+  process.on("message", (m: ToWorker) => {
+    if (m.cmd === "go") go();
+    else if (m.cmd === "ack") {
+      acked = m.n;
+      const w = ackWaiter;
+      ackWaiter = undefined;
+      w?.();
+    }
+  });
+  const sender = await openSender(spec.to, "bench-pub");
+  const copy = spec.to.system === "nats";
+  send({ ev: "ready" });
+  await started;
+
+  const paced = spec.rate > 0;
+  const periodNs = paced ? 1e9 / spec.rate : 0;
+  let refused = 0;
+  const t0 = monoNs();
+  for (let i = 0; i < spec.frames; i++) {
+    while (i - acked >= spec.window) {
+      await new Promise<void>((resolve) => {
+        ackWaiter = resolve;
+      });
+    }
+    if (paced) {
+      sleepUntil(t0 + i * periodNs);
+      trade.exchangeTsNs = BigInt(Math.round(monoNs()));
+    }
+    const frame = builder.begin().add("Trade", trade).finish();
+    if (!sender.send(copy ? frame.slice() : frame)) refused++;
+    if (sender.backpressured) await sender.drained();
+    // Paced: let the event loop write now (both clients flush in a microtask; a macrotask also runs socket events).
+    if (paced) await new Promise<void>(immediate);
+  }
+  await sender.flushed();
+  const t1 = monoNs();
+  send({ ev: "done", t0, t1, sent: spec.frames, refused });
+  await sender.close();
+}
+
+async function runSubscriber(spec: SubSpec): Promise<void> {
+  calibrateClock();
+  const k = spec.connections;
+  const frames = spec.frames;
+  const counts = new Array<number>(k).fill(0);
+  const nextSeq = new Array<number>(k).fill(1);
+  const lat = spec.latency ? new Float64Array(Math.max(0, frames - spec.warmup) * k) : undefined;
+  let latN = 0;
+  let sequenceErrors = 0;
+  let badFrames = 0;
+  let finished = 0;
+  let reported = 0;
+  let allDone: () => void = () => {};
+  const done = new Promise<void>((resolve) => {
+    allDone = resolve;
+  });
+
+  /** Per frame: clock first, then the sequence, the latency, the counts. */
+  function onFrame(i: number, frame: Uint8Array, seq: number): void {
+    const now = lat === undefined ? 0 : monoNs();
+    if (seq !== nextSeq[i]) sequenceErrors++;
+    nextSeq[i] = seq + 1;
+    if (lat !== undefined && seq > spec.warmup && latN < lat.length) {
+      const lo = (frame[TS_OFFSET] | (frame[83] << 8) | (frame[84] << 16) | (frame[85] << 24)) >>> 0;
+      const hi = (frame[86] | (frame[87] << 8) | (frame[88] << 16) | (frame[89] << 24)) >>> 0;
+      lat[latN++] = now - (lo + hi * 4294967296);
+    }
+    const c = ++counts[i];
+    if (c === frames) {
+      if (++finished === k) allDone();
+    } else if ((c & (PROGRESS_EVERY - 1)) === 0) {
+      let min = c;
+      for (let j = 0; j < k; j++) if (counts[j] < min) min = counts[j];
+      if (min > reported) {
+        reported = min;
+        send({ ev: "progress", n: min });
+      }
+    }
+  }
+
+  const closers: (() => unknown)[] = [];
+  if (spec.from.system === "ap") {
+    const clients: BusClient[] = [];
+    for (let i = 0; i < k; i++) {
+      clients.push(
+        new BusClient({
+          socketPath: spec.from.socket!,
+          domain: DOMAIN,
+          source: SourceType.OperatorCli,
+          role: Role.Subscriber,
+          name: `bench-sub${i}`,
+          onFrame: (frame, parser) => onFrame(i, frame, parser.sequenceNumber),
+          onSkip: () => badFrames++,
+        }),
+      );
+    }
+    await Promise.all(clients.map((c) => c.ready()));
+    for (const c of clients) closers.push(() => c.close());
+  } else {
+    const { connect } = await loadNats();
+    const subject = spec.from.subject!;
+    for (let i = 0; i < k; i++) {
+      const nc: NatsConnection = await connect({ servers: spec.from.url!, name: `bench-sub${i}` });
+      // The same consumer work as a BusClient subscriber, whose framer checks every frame: magic, sizes, CRC-32.
+      const parser = new FrameParser();
+      nc.subscribe(subject, {
+        callback: (_error, msg) => {
+          const data = msg.data;
+          if (parser.check(data) !== ErrorCode.Ok) badFrames++;
+          onFrame(i, data, parser.sequenceNumber);
+        },
+      });
+      await nc.flush(); // the server has the SUB
+      closers.push(() => nc.close());
+    }
+  }
+  send({ ev: "ready" });
+  await done;
+  const tDone = monoNs();
+  if (lat !== undefined && process.env.BENCH_RELAY_DUMP) {
+    writeFileSync(`${process.env.BENCH_RELAY_DUMP}-${spec.from.system}-${process.pid}.f64`, lat.subarray(0, latN));
+  }
+  send({
+    ev: "done",
+    tDone,
+    received: counts,
+    sequenceErrors,
+    badFrames,
+    latencyNs: lat === undefined ? null : percentiles(lat.subarray(0, latN)),
+  });
+  await Promise.all(closers.map((c) => c()));
+}
+
+async function runForwarder(spec: FwdSpec): Promise<void> {
+  const out = await openSender(spec.to, "bench-fwd");
+  let forwarded = 0;
+  let refused = 0;
+  let close: () => unknown;
+  if (spec.from.system === "ap") {
+    // Frames forwarded unchanged: the very bytes the relay delivered (the publisher's sequence and timestamp).
+    const client = new BusClient({
+      socketPath: spec.from.socket!,
+      domain: DOMAIN,
+      source: SourceType.OperatorCli,
+      role: Role.Subscriber,
+      name: "bench-fwd",
+      onFrame: (frame) => {
+        if (out.send(frame)) forwarded++;
+        else refused++;
+      },
+    });
+    await client.ready();
+    close = () => client.close();
+  } else {
+    const { connect } = await loadNats();
+    const nc = await connect({ servers: spec.from.url!, name: "bench-fwd" });
+    const parser = new FrameParser(); // the check a BusClient's framer makes on the way in
+    nc.subscribe(spec.from.subject!, {
+      callback: (_error, msg) => {
+        const data = msg.data; // a view of a fresh read chunk: safe to hand to publish() without a copy
+        if (parser.check(data) !== ErrorCode.Ok) refused++;
+        else if (out.send(data)) forwarded++;
+      },
+    });
+    await nc.flush();
+    close = () => nc.close();
+  }
+  send({ ev: "ready" });
+  await stopRequested;
+  await out.flushed();
+  send({ ev: "done", forwarded, refused });
+  await close();
+  await out.close();
+}
+
+/** The parent's "stop": a worker exits only then, so its last IPC message is never lost to process.exit(). */
+let stopRequested: Promise<void> = Promise.resolve();
+
+async function runWorker(spec: WorkerSpec): Promise<void> {
+  stopRequested = new Promise<void>((resolve) => {
+    process.on("message", (m: ToWorker) => {
+      if (m.cmd === "stop") resolve();
+    });
+  });
+  try {
+    if (spec.worker === "pub") await runPublisher(spec);
+    else if (spec.worker === "sub") await runSubscriber(spec);
+    else await runForwarder(spec);
+  } catch (e) {
+    send({ ev: "error", message: e instanceof Error ? (e.stack ?? e.message) : String(e) });
+  }
+  await stopRequested;
+  process.exit(0);
+}
+
+// ---- the orchestrating process -----------------------------------------------------------------------------------
+
+function percentiles(xs: Float64Array): Percentiles | null {
+  if (xs.length === 0) return null;
+  const s = Float64Array.from(xs).sort();
+  const at = (q: number) => s[Math.min(s.length - 1, Math.max(0, Math.ceil(q * s.length) - 1))];
+  return { p50: at(0.5), p99: at(0.99), p999: at(0.999), max: s[s.length - 1], samples: s.length };
+}
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+}
+
+/** Fails a wait that should have been met long before: a bound, never a way to wait for something. */
+class BenchError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "BenchError";
+  }
+}
+
+/** A child of this file in --worker mode, talking over Bun's IPC channel. */
+class Worker {
+  readonly proc: Subprocess;
+  readonly label: string;
+  private readonly queued: FromWorker[] = [];
+  private waiter: { ev: string; resolve: (m: FromWorker) => void; reject: (e: Error) => void } | undefined;
+  onProgress: ((n: number) => void) | undefined;
+  private failure: Error | undefined;
+  private exiting = false;
+
+  constructor(spec: WorkerSpec, label: string) {
+    this.label = label;
+    this.proc = Bun.spawn({
+      cmd: [process.execPath, import.meta.path, "--worker", JSON.stringify(spec)],
+      stdin: "ignore",
+      stdout: "ignore",
+      stderr: "inherit",
+      serialization: "json",
+      ipc: (message: FromWorker) => this.onMessage(message),
+    });
+    this.proc.exited.then((code) => {
+      if (!this.exiting) this.fail(new BenchError(`worker ${label} exited (code ${code}) before it was done`));
+    });
+  }
+
+  private onMessage(m: FromWorker): void {
+    if (m.ev === "progress") this.onProgress?.(m.n);
+    else if (m.ev === "error") this.fail(new BenchError(`worker ${this.label} failed: ${m.message}`));
+    else if (this.waiter?.ev === m.ev) {
+      const w = this.waiter;
+      this.waiter = undefined;
+      w.resolve(m);
+    } else this.queued.push(m);
+  }
+
+  private fail(e: Error): void {
+    this.failure ??= e;
+    const w = this.waiter;
+    this.waiter = undefined;
+    w?.reject(e);
+  }
+
+  /** The next message `ev` from the worker; rejects if it fails, exits, or takes longer than `withinMs`. */
+  next<T extends FromWorker>(ev: T["ev"], withinMs: number): Promise<T> {
+    const i = this.queued.findIndex((m) => m.ev === ev);
+    if (i >= 0) return Promise.resolve(this.queued.splice(i, 1)[0] as T);
+    if (this.failure) return Promise.reject(this.failure);
+    return new Promise<T>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.waiter = undefined;
+        reject(new BenchError(`worker ${this.label}: no "${ev}" within ${withinMs} ms`));
+      }, withinMs);
+      this.waiter = {
+        ev,
+        resolve: (m) => {
+          clearTimeout(timer);
+          resolve(m as T);
+        },
+        reject: (e) => {
+          clearTimeout(timer);
+          reject(e);
+        },
+      };
+    });
+  }
+
+  tell(m: ToWorker): void {
+    this.proc.send(m);
+  }
+
+  /** Asks the worker to exit (after its last message), killing it if it has not within 5 s. */
+  async end(): Promise<void> {
+    if (this.proc.exitCode === null && this.proc.signalCode === null) {
+      this.exiting = true;
+      try {
+        this.proc.send({ cmd: "stop" } satisfies ToWorker);
+      } catch {
+        // the channel is already closed: it is exiting
+      }
+      const bound = setTimeout(() => this.proc.kill("SIGKILL"), 5000);
+      await this.proc.exited;
+      clearTimeout(bound);
+    }
+  }
+}
+
+/** A relay or nats-server child, kept for the whole run. */
+interface Broker {
+  label: string;
+  system: System;
+  proc: Subprocess<"ignore", "pipe", "pipe">;
+  endpoint: Endpoint;
+  /** Highest VmRSS seen while traffic flowed (kB). */
+  rssPeakKb: number;
+  /** Last lines of its output, for a failure report. */
+  tail: string[];
+}
+
+/** Reads lines of a child's stream until `match` returns a value, then keeps draining it (a full pipe blocks it). */
+async function untilLine<T>(
+  stream: ReadableStream<Uint8Array>,
+  tail: string[],
+  match: (line: string) => T | undefined,
+  label: string,
+  withinMs: number,
+): Promise<T> {
+  const reader = stream.getReader();
+  const decoder = new TextDecoder();
+  let buffered = "";
+  let found: T | undefined;
+  let timedOut = false;
+  const timer = setTimeout(() => {
+    timedOut = true;
+    reader.cancel().catch(() => {});
+  }, withinMs);
+  while (found === undefined) {
+    const { value, done } = await reader.read();
+    if (done) break;
+    buffered += decoder.decode(value, { stream: true });
+    let nl = buffered.indexOf("\n");
+    while (nl >= 0 && found === undefined) {
+      const line = buffered.slice(0, nl);
+      buffered = buffered.slice(nl + 1);
+      tail.push(line);
+      if (tail.length > 20) tail.shift();
+      found = match(line);
+      nl = buffered.indexOf("\n");
+    }
+  }
+  clearTimeout(timer);
+  if (found === undefined) {
+    throw new BenchError(
+      `${label} did not become ready${timedOut ? ` within ${withinMs} ms` : " (stream closed)"}:\n  ${tail.join("\n  ")}`,
+    );
+  }
+  void drain(reader, tail);
+  return found;
+}
+
+async function drain(reader: ReadableStreamDefaultReader<Uint8Array>, tail: string[]): Promise<void> {
+  const decoder = new TextDecoder();
+  for (;;) {
+    const { value, done } = await reader.read().catch(() => ({ value: undefined, done: true }));
+    if (done) return;
+    for (const line of decoder.decode(value).split("\n")) {
+      if (line === "") continue;
+      tail.push(line);
+      if (tail.length > 20) tail.shift();
+    }
+  }
+}
+
+const REPO = join(import.meta.dir, "..");
+
+async function startRelay(label: string, socket: string): Promise<Broker> {
+  const proc = Bun.spawn({
+    cmd: [process.execPath, join(REPO, "src/behavior/relay/main.ts"), "--domain", "market-data", "--socket", socket],
+    stdin: "ignore",
+    stdout: "pipe",
+    stderr: "pipe",
+    env: { ...process.env, AP_LOG_LEVEL: "2" }, // warnings and errors: per-connection lines would be noise here
+  });
+  const tail: string[] = [];
+  void drain(proc.stderr.getReader(), tail);
+  await untilLine(proc.stdout, tail, (l) => (l.startsWith("ready ") ? true : undefined), `relay ${label}`, 10_000);
+  return { label, system: "ap", proc, endpoint: { system: "ap", socket }, rssPeakKb: 0, tail };
+}
+
+async function startNats(label: string, bin: string, subject: string): Promise<Broker> {
+  // -p -1: a free port chosen by the server itself, read back from its log (no race with another process).
+  const proc = Bun.spawn({
+    cmd: [bin, "-a", "127.0.0.1", "-p", "-1"],
+    stdin: "ignore",
+    stdout: "pipe",
+    stderr: "pipe",
+  });
+  const tail: string[] = [];
+  void drain(proc.stdout.getReader(), tail);
+  let port = 0;
+  await untilLine(
+    proc.stderr,
+    tail,
+    (l) => {
+      const m = /Listening for client connections on [\d.]+:(\d+)/.exec(l);
+      if (m) port = Number(m[1]);
+      return l.includes("Server is ready") ? true : undefined;
+    },
+    `nats-server ${label}`,
+    10_000,
+  );
+  if (port === 0) throw new BenchError(`nats-server ${label}: no port in its log:\n  ${tail.join("\n  ")}`);
+  const url = `127.0.0.1:${port}`;
+  return { label, system: "nats", proc, endpoint: { system: "nats", url, subject }, rssPeakKb: 0, tail };
+}
+
+async function stopBroker(b: Broker): Promise<void> {
+  b.proc.kill("SIGTERM");
+  const bound = setTimeout(() => b.proc.kill("SIGKILL"), 5000);
+  await b.proc.exited;
+  clearTimeout(bound);
+}
+
+function procStatusKb(pid: number, field: "VmRSS" | "VmHWM"): number {
+  try {
+    const m = new RegExp(`^${field}:\\s+(\\d+) kB`, "m").exec(readFileSync(`/proc/${pid}/status`, "utf8"));
+    return m ? Number(m[1]) : 0;
+  } catch {
+    return 0; // the process is gone, or this is not Linux
+  }
+}
+
+/** utime + stime of a process in ms (clock ticks of 10 ms: a rough figure, good over a second or more). */
+function cpuMs(pid: number): number {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    return (Number(f[11]) + Number(f[12])) * 10; // fields 14 and 15 of proc(5), counted after the comm field
+  } catch {
+    return 0;
+  }
+}
+
+export function findNatsServer(): string | undefined {
+  for (const dir of (process.env.PATH ?? "").split(":")) {
+    if (dir && existsSync(join(dir, "nats-server"))) return join(dir, "nats-server");
+  }
+  return existsSync("/usr/sbin/nats-server") ? "/usr/sbin/nats-server" : undefined;
+}
+
+type Scenario = "fanout" | "chain";
+type Mode = "throughput" | "latency";
+
+interface Measurement {
+  system: System;
+  scenario: Scenario;
+  mode: Mode;
+  frames: number;
+  /** Frames per second that every subscriber received: frames / (last subscriber done - first send). */
+  msgPerSec: number;
+  /** Microseconds, publisher send to subscriber receive, over all subscribers (latency mode). */
+  latencyUs: Percentiles | null;
+  sequenceErrors: number;
+  badFrames: number;
+  received: number[];
+  /** CPU ms used during the measurement, per process. */
+  cpuMs: Record<string, number>;
+}
+
+interface Plan {
+  rounds: number;
+  throughputFrames: number;
+  latencyFrames: number;
+  warmup: number;
+  rate: number;
+  window: number;
+}
+
+async function measure(
+  plan: Plan,
+  system: System,
+  scenario: Scenario,
+  mode: Mode,
+  brokers: Broker[],
+): Promise<Measurement> {
+  const frames = mode === "throughput" ? plan.throughputFrames : plan.latencyFrames;
+  const k = scenario === "fanout" ? 3 : 1;
+  const [first, last] = scenario === "fanout" ? [brokers[0], brokers[0]] : [brokers[0], brokers[1]];
+  const workers: Worker[] = [];
+  const ended = async () => Promise.all(workers.map((w) => w.end()));
+  try {
+    const sub = new Worker(
+      {
+        worker: "sub",
+        from: last.endpoint,
+        connections: k,
+        frames,
+        warmup: mode === "latency" ? plan.warmup : frames,
+        latency: mode === "latency",
+      },
+      `${system} ${scenario} sub`,
+    );
+    workers.push(sub);
+    let fwd: Worker | undefined;
+    if (scenario === "chain") {
+      const [from, to] = [first.endpoint, last.endpoint];
+      fwd = new Worker({ worker: "fwd", from, to }, `${system} forwarder`);
+      workers.push(fwd);
+    }
+    await Promise.all(workers.map((w) => w.next("ready", 15_000)));
+    const to = first.endpoint; // a nats endpoint carries its subject: bench.fanout, or bench.hop1 -> bench.hop2
+    const pub = new Worker(
+      { worker: "pub", to, frames, rate: mode === "latency" ? plan.rate : 0, window: plan.window },
+      `${system} ${scenario} pub`,
+    );
+    workers.push(pub);
+    await pub.next("ready", 15_000);
+    sub.onProgress = (n) => pub.tell({ cmd: "ack", n });
+
+    const used = scenario === "fanout" ? [first] : [first, last];
+    const pids: Record<string, number> = { pub: pub.proc.pid, sub: sub.proc.pid };
+    if (fwd) pids.forwarder = fwd.proc.pid;
+    for (const b of used) pids[b.label] = b.proc.pid;
+    const cpu0 = Object.fromEntries(Object.entries(pids).map(([name, pid]) => [name, cpuMs(pid)]));
+    const sampler = setInterval(() => {
+      for (const b of used) b.rssPeakKb = Math.max(b.rssPeakKb, procStatusKb(b.proc.pid, "VmRSS"));
+    }, 20);
+
+    pub.tell({ cmd: "go" });
+    // 10k msg/s paced needs frames/10 ms; max rate over 50k msg/s anywhere sane: generous bounds, never reached.
+    const within = mode === "latency" ? (frames / plan.rate) * 1000 + 30_000 : 60_000 + frames / 10;
+    const [subDone, pubDone] = await Promise.all([
+      sub.next<SubDone>("done", within),
+      pub.next<PubDone>("done", within),
+    ]);
+    clearInterval(sampler);
+    for (const b of used) b.rssPeakKb = Math.max(b.rssPeakKb, procStatusKb(b.proc.pid, "VmRSS"));
+    const cpu = Object.fromEntries(Object.entries(pids).map(([name, pid]) => [name, cpuMs(pid) - cpu0[name]]));
+    if (fwd) {
+      fwd.tell({ cmd: "stop" });
+      await fwd.next<FwdDone>("done", 10_000);
+    }
+    const lat = subDone.latencyNs;
+    return {
+      system,
+      scenario,
+      mode,
+      frames,
+      msgPerSec: Math.round(frames / ((subDone.tDone - pubDone.t0) / 1e9)),
+      latencyUs: lat && {
+        p50: round2(lat.p50 / 1000),
+        p99: round2(lat.p99 / 1000),
+        p999: round2(lat.p999 / 1000),
+        max: round2(lat.max / 1000),
+        samples: lat.samples,
+      },
+      sequenceErrors: subDone.sequenceErrors,
+      badFrames: subDone.badFrames + pubDone.refused,
+      received: subDone.received,
+      cpuMs: cpu,
+    };
+  } finally {
+    await ended();
+  }
+}
+
+function round2(x: number): number {
+  return Math.round(x * 100) / 100;
+}
+
+function machine(): Record<string, unknown> {
+  const cpu = cpus();
+  return {
+    cpuModel: cpu[0]?.model ?? "unknown",
+    cores: cpu.length,
+    bun: Bun.version,
+    bunRevision: Bun.revision,
+    platform: `${process.platform}-${process.arch}`,
+  };
+}
+
+interface SideResult {
+  throughputMsgPerSec: number | null;
+  throughputRounds: number[];
+  latencyUs: { p50: number; p99: number; p999: number } | null;
+  latencyRounds: (Percentiles | null)[];
+  /** Chain only: latency divided by the hops. */
+  perHopLatencyUs?: { p50: number; p99: number; p999: number } | null;
+  allFramesReceived: boolean;
+  cpuMsPerMillionMsg: Record<string, number>;
+}
+
+function summarise(ms: Measurement[], scenario: Scenario): SideResult | null {
+  if (ms.length === 0) return null;
+  const tput = ms.filter((m) => m.mode === "throughput");
+  const lats = ms.filter((m) => m.mode === "latency");
+  const latencyRounds = lats.map((m) => m.latencyUs);
+  const got = latencyRounds.filter((x): x is Percentiles => x !== null);
+  const latencyUs =
+    got.length === 0
+      ? null
+      : {
+          p50: median(got.map((x) => x.p50)),
+          p99: median(got.map((x) => x.p99)),
+          p999: median(got.map((x) => x.p999)),
+        };
+  const cpu: Record<string, number[]> = {};
+  for (const m of tput) {
+    for (const [name, v] of Object.entries(m.cpuMs)) (cpu[name] ??= []).push((v / m.frames) * 1e6);
+  }
+  const out: SideResult = {
+    throughputMsgPerSec: tput.length ? median(tput.map((m) => m.msgPerSec)) : null,
+    throughputRounds: tput.map((m) => m.msgPerSec),
+    latencyUs,
+    latencyRounds,
+    allFramesReceived: ms.every(
+      (m) => m.sequenceErrors === 0 && m.badFrames === 0 && m.received.every((n) => n === m.frames),
+    ),
+    cpuMsPerMillionMsg: Object.fromEntries(Object.entries(cpu).map(([k, v]) => [k, Math.round(median(v))])),
+  };
+  if (scenario === "chain") {
+    out.perHopLatencyUs = latencyUs && {
+      p50: round2(latencyUs.p50 / CHAIN_HOPS),
+      p99: round2(latencyUs.p99 / CHAIN_HOPS),
+      p999: round2(latencyUs.p999 / CHAIN_HOPS),
+    };
+  }
+  return out;
+}
+
+interface Target {
+  what: string;
+  value: number;
+  target: string;
+  met: boolean;
+}
+
+export interface RelayBenchResult {
+  benchmark: "relay";
+  date: string;
+  quick: boolean;
+  machine: Record<string, unknown>;
+  method: Record<string, unknown>;
+  nats: { available: boolean; server?: string; version?: string; client?: string; note?: string };
+  results: Record<Scenario, { ap: SideResult | null; nats: SideResult | null }>;
+  rssMB: Record<string, { peakUnderLoad: number; highWater: number }>;
+  targets: Target[];
+  measurements: Measurement[];
+  files: string[];
+}
+
+/** Runs both scenarios on ap (and nats-server when installed) and returns the result (also written as JSON). */
+export async function benchRelay(options: BenchRelayOptions = {}): Promise<RelayBenchResult> {
+  const quick = options.quick ?? false;
+  const plan: Plan = quick
+    ? { rounds: 1, throughputFrames: 20_000, latencyFrames: 3_000, warmup: 500, rate: 10_000, window: 8192 }
+    : { rounds: 3, throughputFrames: 200_000, latencyFrames: 30_000, warmup: 5_000, rate: 10_000, window: 16_384 };
+  const log = (line: string) => {
+    if (!options.json) process.stderr.write(`${line}\n`);
+  };
+
+  const natsInfo: RelayBenchResult["nats"] = { available: false };
+  let natsBin: string | undefined;
+  if (!options.noNats) {
+    natsBin = findNatsServer();
+    if (natsBin === undefined) {
+      natsInfo.note = "nats-server not found on PATH or at /usr/sbin/nats-server";
+      log(
+        "nats-server is not installed: measuring ap only. To compare, install it (Debian package, as root):\n" +
+          "  apt-get update && apt-get install -y nats-server      (or: sh scripts/install-bench-tools.sh)",
+      );
+    } else {
+      try {
+        await loadNats();
+        natsInfo.available = true;
+        natsInfo.server = natsBin;
+        natsInfo.version = new TextDecoder()
+          .decode(Bun.spawnSync({ cmd: [natsBin, "--version"] }).stdout)
+          .trim()
+          .replace(/^nats-server: /, "");
+        const clientPkg = JSON.parse(
+          readFileSync(join(REPO, "node_modules/@nats-io/transport-node/package.json"), "utf8"),
+        );
+        natsInfo.client = `@nats-io/transport-node ${clientPkg.version}`;
+      } catch (e) {
+        natsBin = undefined;
+        natsInfo.note = `the nats client did not load: ${e instanceof Error ? e.message : e}`;
+        log(`the nats client (@nats-io/transport-node) did not load; run \`npm install\`. Measuring ap only.`);
+      }
+    }
+  }
+
+  const tmp = mkdtempSync(join(tmpdir(), "ap-bench-relay-"));
+  const brokers: Broker[] = [];
+  const measurements: Measurement[] = [];
+  try {
+    const ap = {
+      fanout: [await startRelay("relay", join(tmp, "market-data.sock"))],
+      chain: [
+        await startRelay("relay 1", join(tmp, "hop1", "market-data.sock")),
+        await startRelay("relay 2", join(tmp, "hop2", "market-data.sock")),
+      ],
+    };
+    brokers.push(...ap.fanout, ...ap.chain);
+    let nats: typeof ap | undefined;
+    if (natsBin) {
+      nats = {
+        fanout: [await startNats("nats-server", natsBin, "bench.fanout")],
+        chain: [
+          await startNats("nats-server 1", natsBin, "bench.hop1"),
+          await startNats("nats-server 2", natsBin, "bench.hop2"),
+        ],
+      };
+      brokers.push(...nats.fanout, ...nats.chain);
+    }
+
+    for (let round = 0; round < plan.rounds; round++) {
+      // Alternate which system goes first, so a burst of load from another process does not always hit one.
+      const systems: System[] = nats ? (round % 2 === 0 ? ["ap", "nats"] : ["nats", "ap"]) : ["ap"];
+      for (const scenario of ["fanout", "chain"] as const) {
+        for (const mode of ["throughput", "latency"] as const) {
+          for (const system of systems) {
+            const set = system === "ap" ? ap : nats!;
+            const m = await measure(plan, system, scenario, mode, set[scenario]);
+            measurements.push(m);
+            log(
+              `round ${round + 1}/${plan.rounds} ${system.padEnd(4)} ${scenario.padEnd(6)} ${mode.padEnd(10)} ` +
+                (mode === "throughput"
+                  ? `${m.msgPerSec.toLocaleString("en-US")} msg/s`
+                  : `p50 ${m.latencyUs?.p50} us  p99 ${m.latencyUs?.p99} us  p99.9 ${m.latencyUs?.p999} us`),
+            );
+          }
+        }
+      }
+    }
+  } finally {
+    const hwm = brokers.map((b) => procStatusKb(b.proc.pid, "VmHWM"));
+    await Promise.all(brokers.map(stopBroker));
+    brokers.forEach((b, i) => {
+      (b as Broker & { hwmKb: number }).hwmKb = hwm[i];
+    });
+    rmSync(tmp, { recursive: true, force: true });
+  }
+
+  const pick = (system: System, scenario: Scenario) =>
+    summarise(
+      measurements.filter((m) => m.system === system && m.scenario === scenario),
+      scenario,
+    );
+  const results: RelayBenchResult["results"] = {
+    fanout: { ap: pick("ap", "fanout"), nats: pick("nats", "fanout") },
+    chain: { ap: pick("ap", "chain"), nats: pick("nats", "chain") },
+  };
+  const rssMB: RelayBenchResult["rssMB"] = {};
+  for (const b of brokers) {
+    rssMB[b.label] = {
+      peakUnderLoad: round2(b.rssPeakKb / 1024),
+      highWater: round2((b as Broker & { hwmKb: number }).hwmKb / 1024),
+    };
+  }
+
+  const out: RelayBenchResult = {
+    benchmark: "relay",
+    date: new Date().toISOString(),
+    quick,
+    machine: machine(),
+    method: {
+      ...plan,
+      frame: "one Trade TLV, 98 bytes (Protocol V2), the same bytes as the NATS message body",
+      clock: "CLOCK_MONOTONIC shared by all processes (bun:ffi, offset to Bun.nanoseconds() calibrated per process)",
+      timestamp: "Trade.exchange_ts_ns = publisher's monotonic ns just before building the frame",
+      placement:
+        "one process each: relay / nats-server, publisher, subscriber (its 3 connections in one process), " +
+        "forwarder; not pinned: the kernel schedules them over the cores",
+      throughput:
+        "publisher sends as fast as its client's backpressure and a credit window (frames not yet received by " +
+        "the slowest subscriber) allow; msg/s = frames / (last subscriber complete - first send)",
+      latency: `paced at ${plan.rate} msg/s (clock_nanosleep to absolute send times); first ${plan.warmup} frames not recorded`,
+      perHop: `chain latency / ${CHAIN_HOPS} (relay 1, forwarder, relay 2)`,
+      statistic: "median of rounds; rounds alternate which system goes first",
+      natsWork:
+        "nats subscribers and forwarder check each frame (FrameParser.check, CRC-32) as a BusClient's framer does",
+    },
+    nats: natsInfo,
+    results,
+    rssMB,
+    targets: [],
+    measurements,
+    files: [],
+  };
+  out.targets = targets(out);
+
+  const outDir = options.outDir ?? (quick ? undefined : join(import.meta.dir, "results"));
+  if (outDir !== undefined) {
+    mkdirSync(outDir, { recursive: true });
+    const text = `${JSON.stringify(out, null, 2)}\n`;
+    const files = [
+      join(outDir, `relay-${out.date.slice(0, 19).replace(/:/g, "-")}.json`),
+      join(outDir, "relay-latest.json"),
+    ];
+    out.files = files;
+    for (const f of files) writeFileSync(f, `${JSON.stringify(out, null, 2)}\n`);
+    void text;
+  }
+  if (options.json) process.stdout.write(`${JSON.stringify(out, null, 2)}\n`);
+  else process.stdout.write(table(out));
+  return out;
+}
+
+function targets(r: RelayBenchResult): Target[] {
+  const list: Target[] = [];
+  const add = (what: string, value: number | null | undefined, target: string, met: (v: number) => boolean) => {
+    if (value !== null && value !== undefined && !Number.isNaN(value))
+      list.push({ what, value, target, met: met(value) });
+  };
+  for (const scenario of ["fanout", "chain"] as const) {
+    const { ap, nats } = r.results[scenario];
+    if (ap?.throughputMsgPerSec && nats?.throughputMsgPerSec) {
+      add(
+        `${scenario} throughput ap / nats`,
+        round2(ap.throughputMsgPerSec / nats.throughputMsgPerSec),
+        ">= 1",
+        (v) => v >= 1,
+      );
+    }
+  }
+  const hop = r.results.chain.ap?.perHopLatencyUs;
+  add("per-hop latency p50 (us, chain / 3)", hop?.p50, "<= 40", (v) => v <= 40);
+  add("per-hop latency p99 (us, chain / 3)", hop?.p99, "<= 150", (v) => v <= 150);
+  for (const [label, rss] of Object.entries(r.rssMB)) {
+    if (label.startsWith("relay")) add(`${label} RSS under load (MB)`, rss.peakUnderLoad, "< 50", (v) => v < 50);
+  }
+  return list;
+}
+
+function table(r: RelayBenchResult): string {
+  const fmtN = (x: number | null | undefined) => (x === null || x === undefined ? "-" : x.toLocaleString("en-US"));
+  const fmtUs = (x: number | null | undefined) => (x === null || x === undefined ? "-" : x.toFixed(1));
+  const ratio = (a: number | null | undefined, b: number | null | undefined) =>
+    a === null || a === undefined || !b ? "-" : (a / b).toFixed(2);
+  const rows: string[][] = [];
+  for (const scenario of ["fanout", "chain"] as const) {
+    const { ap, nats } = r.results[scenario];
+    const name = scenario === "fanout" ? "fan-out 1->3" : "chain 3-hop";
+    rows.push([
+      name,
+      "throughput msg/s",
+      fmtN(ap?.throughputMsgPerSec),
+      fmtN(nats?.throughputMsgPerSec),
+      ratio(ap?.throughputMsgPerSec, nats?.throughputMsgPerSec),
+    ]);
+    for (const q of ["p50", "p99", "p999"] as const) {
+      const label = `latency ${q === "p999" ? "p99.9" : q} us`;
+      rows.push([
+        name,
+        label,
+        fmtUs(ap?.latencyUs?.[q]),
+        fmtUs(nats?.latencyUs?.[q]),
+        ratio(ap?.latencyUs?.[q], nats?.latencyUs?.[q]),
+      ]);
+    }
+    if (scenario === "chain") {
+      for (const q of ["p50", "p99", "p999"] as const) {
+        const label = `per hop ${q === "p999" ? "p99.9" : q} us`;
+        rows.push([
+          name,
+          label,
+          fmtUs(ap?.perHopLatencyUs?.[q]),
+          fmtUs(nats?.perHopLatencyUs?.[q]),
+          ratio(ap?.perHopLatencyUs?.[q], nats?.perHopLatencyUs?.[q]),
+        ]);
+      }
+    }
+  }
+  const rss = r.rssMB;
+  const pairs: [string, string, string][] = [
+    ["fan-out relay", "relay", "nats-server"],
+    ["chain relay 1", "relay 1", "nats-server 1"],
+    ["chain relay 2", "relay 2", "nats-server 2"],
+  ];
+  for (const [what, a, n] of pairs) {
+    const x = rss[a]?.peakUnderLoad;
+    const y = rss[n]?.peakUnderLoad;
+    rows.push(["RSS under load", `${what} MB`, fmtUs(x), fmtUs(y), ratio(x, y)]);
+  }
+  const head = ["scenario", "metric", "ap", "nats", "ap/nats"];
+  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((x) => x[i].length)));
+  const line = (cells: string[]) =>
+    cells.map((c, i) => (i < 2 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join("  ");
+  const m = r.machine;
+  let s = `relay benchmark - ${m.cpuModel}, ${m.cores} cores, Bun ${m.bun}; nats-server ${r.nats.version ?? "(not installed)"}, ${r.nats.client ?? ""}${r.quick ? " (quick: rough numbers)" : ""}\n`;
+  s += `${line(head)}\n${line(widths.map((w) => "-".repeat(w)))}\n`;
+  let prev = "";
+  for (const row of rows) {
+    if (prev && row[0] !== prev) s += "\n";
+    prev = row[0];
+    s += `${line(row)}\n`;
+  }
+  s +=
+    "ap/nats: throughput > 1 = ap faster; latency and RSS < 1 = ap lower. Medians of rounds; 98-byte Trade frames.\n";
+  s += `latency at ${r.method.rate} msg/s offered, publisher send -> subscriber receive (all 3 subscribers' samples);`;
+  s += ` per hop = chain / ${CHAIN_HOPS}.\n`;
+  const cpuLine = (label: string, x: SideResult | null) =>
+    x
+      ? `  ${label}: ${Object.entries(x.cpuMsPerMillionMsg)
+          .map(([k, v]) => `${k} ${v}`)
+          .join(", ")}\n`
+      : "";
+  s += "CPU ms per million frames at max rate (from /proc, 10 ms ticks):\n";
+  s += cpuLine("ap fan-out", r.results.fanout.ap) + cpuLine("nats fan-out", r.results.fanout.nats);
+  s += cpuLine("ap chain", r.results.chain.ap) + cpuLine("nats chain", r.results.chain.nats);
+  const lost = (["fanout", "chain"] as const).flatMap((sc) =>
+    (["ap", "nats"] as const)
+      .filter((sy) => r.results[sc][sy] && !r.results[sc][sy]!.allFramesReceived)
+      .map((sy) => `${sy} ${sc}`),
+  );
+  s += lost.length
+    ? `NOT ALL FRAMES RECEIVED in order: ${lost.join(", ")}\n`
+    : "every subscriber received every frame, in order.\n";
+  s += "targets (issue 4):\n";
+  for (const x of r.targets)
+    s += `  ${x.met ? "ok    " : "MISSED"}  ${x.what}: ${x.value.toLocaleString("en-US")} (${x.target})\n`;
+  if (r.files.length) s += `wrote ${r.files.join(", ")}\n`;
+  return s;
+}
+
+if (import.meta.main) {
+  const args = process.argv.slice(2);
+  const w = args.indexOf("--worker");
+  if (w >= 0) await runWorker(JSON.parse(args[w + 1]) as WorkerSpec);
+  else
+    await benchRelay({
+      quick: args.includes("--quick"),
+      json: args.includes("--json"),
+      noNats: args.includes("--no-nats"),
+    });
+}
