@@ -39,6 +39,8 @@ export interface BenchRelayOptions {
   outDir?: string;
   /** Skip the nats-server side even when it is installed. */
   noNats?: boolean;
+  /** Print nothing (the smoke test): the result is returned, and written when outDir is given. */
+  quiet?: boolean;
 }
 
 // ---- what flows --------------------------------------------------------------------------------------------------
@@ -931,7 +933,7 @@ export async function benchRelay(options: BenchRelayOptions = {}): Promise<Relay
     ? { rounds: 1, throughputFrames: 20_000, latencyFrames: 3_000, warmup: 500, rate: 10_000, window: 8192 }
     : { rounds: 3, throughputFrames: 200_000, latencyFrames: 30_000, warmup: 5_000, rate: 10_000, window: 16_384 };
   const log = (line: string) => {
-    if (!options.json) process.stderr.write(`${line}\n`);
+    if (!options.json && !options.quiet) process.stderr.write(`${line}\n`);
   };
 
   const natsInfo: RelayBenchResult["nats"] = { available: false };
@@ -1078,7 +1080,7 @@ export async function benchRelay(options: BenchRelayOptions = {}): Promise<Relay
     void text;
   }
   if (options.json) process.stdout.write(`${JSON.stringify(out, null, 2)}\n`);
-  else process.stdout.write(table(out));
+  else if (!options.quiet) process.stdout.write(table(out));
   return out;
 }
 

@@ -5,10 +5,11 @@ import { guard } from "./lib/errors.ts";
 export default defineCommand({
   meta: {
     name: "bench",
-    description: "Run a benchmark: codec (build/parse vs DataView, msgpackr, protobufjs), amm (Uniswap V2/V3 math)",
+    description:
+      "Run a benchmark: codec (build/parse vs DataView, msgpackr, protobufjs), amm (Uniswap V2/V3 math), relay (vs nats-server)",
   },
   args: {
-    suite: { type: "positional", required: true, description: "which benchmark: codec | amm" },
+    suite: { type: "positional", required: true, description: "which benchmark: codec | amm | relay" },
     quick: { type: "boolean", description: "short rounds (smoke run; numbers are rough)" },
   },
   async run({ args }) {
@@ -24,8 +25,13 @@ export default defineCommand({
           await benchAmm();
           return;
         }
+        case "relay": {
+          const { benchRelay } = await import("../bench/relay.ts");
+          await benchRelay({ quick: args.quick });
+          return;
+        }
         default:
-          process.stderr.write(`ap bench: unknown suite "${args.suite}"; available: codec, amm\n`);
+          process.stderr.write(`ap bench: unknown suite "${args.suite}"; available: codec, amm, relay\n`);
           process.exit(2);
       }
     });
