@@ -359,7 +359,7 @@ export class PolygonDataClient {
         this.counters.removedUnseen++;
         return;
       }
-      this.publishEvent(event);
+      this.publishEvent(event, true);
       this.counters.corrections++;
       this.publisher.publish("StateInvalidation", {
         instrument: pool.instrument,
@@ -387,26 +387,28 @@ export class PolygonDataClient {
       this.highestBlock = block;
       if ((++this.pruneTick & 255) === 0) this.prune();
     }
-    this.publishEvent(event);
+    this.publishEvent(event, false);
   }
 
-  private publishEvent(event: NonNullable<ReturnType<typeof decodePoolLog>>): void {
+  /** Publishes an event; the per-type counters count events added (corrections are counted apart). */
+  private publishEvent(event: NonNullable<ReturnType<typeof decodePoolLog>>, correction: boolean): void {
+    const add = correction ? 0 : 1;
     switch (event.name) {
       case "PoolSwap":
         this.publisher.publish("PoolSwap", event.value);
-        this.counters.swaps++;
+        this.counters.swaps += add;
         break;
       case "PoolSync":
         this.publisher.publish("PoolSync", event.value);
-        this.counters.syncs++;
+        this.counters.syncs += add;
         break;
       case "PoolMint":
         this.publisher.publish("PoolMint", event.value);
-        this.counters.mints++;
+        this.counters.mints += add;
         break;
       case "PoolBurn":
         this.publisher.publish("PoolBurn", event.value);
-        this.counters.burns++;
+        this.counters.burns += add;
         break;
     }
   }
