@@ -6,7 +6,7 @@ import { expectedV3Swap, FIXTURES, Harness, pick, readLogs, SWAP_KEYS, SWAP_V3, 
 
 const day = readLogs(V3_DAY);
 const daySwaps = day.filter((l) => l.topics[0] === SWAP_V3);
-const key = (t: { blockNumber?: unknown; logIndex?: unknown }) => `${t.blockNumber}:${t.logIndex}`;
+const key = (t: Record<string, unknown>) => `${t.blockNumber}:${t.logIndex}`;
 
 describe("PolygonDataClient faults", () => {
   test("a reorg's removed log becomes a correction (removed flag), a StateInvalidation and a fresh PoolState", async () => {
