@@ -590,6 +590,8 @@ interface Broker {
   endpoint: Endpoint;
   /** Highest VmRSS seen while traffic flowed (kB). */
   rssPeakKb: number;
+  /** Highest RssAnon (private memory: heap, queues; VmRSS less the mapped executable and libraries) (kB). */
+  anonPeakKb: number;
   /** Last lines of its output, for a failure report. */
   tail: string[];
 }
@@ -661,7 +663,7 @@ async function startRelay(label: string, socket: string): Promise<Broker> {
   const tail: string[] = [];
   void drain(proc.stderr.getReader(), tail);
   await untilLine(proc.stdout, tail, (l) => (l.startsWith("ready ") ? true : undefined), `relay ${label}`, 10_000);
-  return { label, system: "ap", proc, endpoint: { system: "ap", socket }, rssPeakKb: 0, tail };
+  return { label, system: "ap", proc, endpoint: { system: "ap", socket }, rssPeakKb: 0, anonPeakKb: 0, tail };
 }
 
 async function startNats(label: string, bin: string, subject: string): Promise<Broker> {
@@ -688,7 +690,7 @@ async function startNats(label: string, bin: string, subject: string): Promise<B
   );
   if (port === 0) throw new BenchError(`nats-server ${label}: no port in its log:\n  ${tail.join("\n  ")}`);
   const url = `127.0.0.1:${port}`;
-  return { label, system: "nats", proc, endpoint: { system: "nats", url, subject }, rssPeakKb: 0, tail };
+  return { label, system: "nats", proc, endpoint: { system: "nats", url, subject }, rssPeakKb: 0, anonPeakKb: 0, tail };
 }
 
 async function stopBroker(b: Broker): Promise<void> {
@@ -698,7 +700,7 @@ async function stopBroker(b: Broker): Promise<void> {
   clearTimeout(bound);
 }
 
-function procStatusKb(pid: number, field: "VmRSS" | "VmHWM"): number {
+function procStatusKb(pid: number, field: "VmRSS" | "VmHWM" | "RssAnon"): number {
   try {
     const m = new RegExp(`^${field}:\\s+(\\d+) kB`, "m").exec(readFileSync(`/proc/${pid}/status`, "utf8"));
     return m ? Number(m[1]) : 0;
@@ -800,7 +802,10 @@ async function measure(
     for (const b of used) pids[b.label] = b.proc.pid;
     const cpu0 = Object.fromEntries(Object.entries(pids).map(([name, pid]) => [name, cpuMs(pid)]));
     const sampler = setInterval(() => {
-      for (const b of used) b.rssPeakKb = Math.max(b.rssPeakKb, procStatusKb(b.proc.pid, "VmRSS"));
+      for (const b of used) {
+        b.rssPeakKb = Math.max(b.rssPeakKb, procStatusKb(b.proc.pid, "VmRSS"));
+        b.anonPeakKb = Math.max(b.anonPeakKb, procStatusKb(b.proc.pid, "RssAnon"));
+      }
     }, 20);
 
     pub.tell({ cmd: "go" });
@@ -920,7 +925,7 @@ export interface RelayBenchResult {
   method: Record<string, unknown>;
   nats: { available: boolean; server?: string; version?: string; client?: string; note?: string };
   results: Record<Scenario, { ap: SideResult | null; nats: SideResult | null }>;
-  rssMB: Record<string, { peakUnderLoad: number; highWater: number }>;
+  rssMB: Record<string, { peakUnderLoad: number; highWater: number; anonPeakUnderLoad: number }>;
   targets: Target[];
   measurements: Measurement[];
   files: string[];
@@ -1033,6 +1038,7 @@ export async function benchRelay(options: BenchRelayOptions = {}): Promise<Relay
     rssMB[b.label] = {
       peakUnderLoad: round2(b.rssPeakKb / 1024),
       highWater: round2((b as Broker & { hwmKb: number }).hwmKb / 1024),
+      anonPeakUnderLoad: round2(b.anonPeakKb / 1024),
     };
   }
 
@@ -1159,6 +1165,9 @@ function table(r: RelayBenchResult): string {
     const x = rss[a]?.peakUnderLoad;
     const y = rss[n]?.peakUnderLoad;
     rows.push(["RSS under load", `${what} MB`, fmtUs(x), fmtUs(y), ratio(x, y)]);
+    const xa = rss[a]?.anonPeakUnderLoad;
+    const ya = rss[n]?.anonPeakUnderLoad;
+    rows.push(["RSS under load", `  of it RssAnon MB`, fmtUs(xa), fmtUs(ya), ratio(xa, ya)]);
   }
   const head = ["scenario", "metric", "ap", "nats", "ap/nats"];
   const widths = head.map((h, i) => Math.max(h.length, ...rows.map((x) => x[i].length)));
