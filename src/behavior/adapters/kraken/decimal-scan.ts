@@ -1,0 +1,147 @@
+import { parseDecimal } from "../../../core/fixed-point.ts";
+
+/**
+ * Exact decimal text -> scaled integer, read in place from a message string (no substring, no float).
+ *
+ * Digits accumulate in an integer-valued Number, which is exact while it stays below 2^53: at most 15 significant
+ * digits are taken this way, and the scaling multiply is checked against 2^53 before it is done in Number.
+ * Anything longer goes through parseDecimal (bigint), so no value is ever rounded. Fraction digits beyond the scale
+ * are allowed only when they are zeros ("0.000022900" at e8), as parseDecimal does.
+ *
+ * A failure returns BAD_DECIMAL and leaves the reason in `decimalScan.error`: hot paths test one bigint instead of
+ * catching exceptions.
+ */
+export const BAD_DECIMAL = -(1n << 63n);
+
+export const decimalScan = { error: "" as "" | "NotADecimal" | "PrecisionLoss" };
+
+const POW10: number[] = Array.from({ length: 19 }, (_, i) => 10 ** i);
+const BIG_POW10: bigint[] = Array.from({ length: 19 }, (_, i) => 10n ** BigInt(i));
+const MAX_SAFE = Number.MAX_SAFE_INTEGER;
+
+/** s[start, end) as an unsigned decimal scaled by 10^scale (scale 0..18). */
+export function scanDecimal(s: string, start: number, end: number, scale: number): bigint {
+  let v = 0;
+  let digits = 0;
+  let frac = -1;
+  for (let i = start; i < end; i++) {
+    const c = s.charCodeAt(i);
+    if (c === 46) {
+      if (frac >= 0) return fail("NotADecimal");
+      frac = 0;
+      continue;
+    }
+    const d = c - 48;
+    if (d < 0 || d > 9) return fail("NotADecimal");
+    if (frac >= scale) {
+      if (d !== 0) return fail("PrecisionLoss");
+      continue;
+    }
+    if (digits >= 15) return slow(s, start, end, scale);
+    v = v * 10 + d;
+    if (v !== 0) digits++;
+    if (frac >= 0) frac++;
+  }
+  if (frac === 0 || end === start || (frac < 0 && digits === 0 && s.charCodeAt(start) !== 48)) {
+    return fail("NotADecimal");
+  }
+  const shift = frac < 0 ? scale : scale - frac;
+  const p = POW10[shift];
+  if (v <= MAX_SAFE / p) return BigInt(v * p);
+  return BigInt(v) * BIG_POW10[shift];
+}
+
+function slow(s: string, start: number, end: number, scale: number): bigint {
+  try {
+    return parseDecimal(s.slice(start, end), scale);
+  } catch (e) {
+    return fail((e as { code?: string }).code === "PrecisionLoss" ? "PrecisionLoss" : "NotADecimal");
+  }
+}
+
+function fail(reason: "NotADecimal" | "PrecisionLoss"): bigint {
+  decimalScan.error = reason;
+  return BAD_DECIMAL;
+}
+
+/** Number of fraction digits of the decimal literal s[start, end) (0 without a point). */
+export function fractionDigits(s: string, start: number, end: number): number {
+  for (let i = start; i < end; i++) if (s.charCodeAt(i) === 46) return end - i - 1;
+  return 0;
+}
+
+/**
+ * Kraken v1 time "1693415330.621700" (seconds, up to 9 fraction digits) -> ns since the epoch, or -1n.
+ * Seconds and fraction are read as two integers, each far below 2^53.
+ */
+export function scanEpochSecondsNs(s: string, start: number, end: number): bigint {
+  let sec = 0;
+  let frac = 0;
+  let fd = -1;
+  for (let i = start; i < end; i++) {
+    const c = s.charCodeAt(i);
+    if (c === 46) {
+      if (fd >= 0) return -1n;
+      fd = 0;
+      continue;
+    }
+    const d = c - 48;
+    if (d < 0 || d > 9) return -1n;
+    if (fd < 0) {
+      sec = sec * 10 + d;
+      if (sec > 1e11) return -1n;
+    } else if (fd < 9) {
+      frac = frac * 10 + d;
+      fd++;
+    }
+  }
+  if (fd > 0) frac *= POW10[9 - fd];
+  return BigInt(sec) * 1_000_000_000n + BigInt(frac);
+}
+
+/** Kraken v2 time "2023-07-30T15:29:58.343415Z" (RFC 3339, UTC) -> ns since the epoch, or -1n. */
+export function scanRfc3339Ns(s: string, start: number, end: number): bigint {
+  if (end - start < 20 || s.charCodeAt(start + 10) !== 84 || s.charCodeAt(end - 1) !== 90) return -1n;
+  const n = (at: number, len: number): number => {
+    let v = 0;
+    for (let i = start + at; i < start + at + len; i++) {
+      const d = s.charCodeAt(i) - 48;
+      if (d < 0 || d > 9) return Number.NaN;
+      v = v * 10 + d;
+    }
+    return v;
+  };
+  const ms = Date.UTC(n(0, 4), n(5, 2) - 1, n(8, 2), n(11, 2), n(14, 2), n(17, 2));
+  if (!Number.isInteger(ms)) return -1n;
+  let frac = 0;
+  let fd = 0;
+  if (s.charCodeAt(start + 19) === 46) {
+    for (let i = start + 20; i < end - 1 && fd < 9; i++, fd++) {
+      const d = s.charCodeAt(i) - 48;
+      if (d < 0 || d > 9) return -1n;
+      frac = frac * 10 + d;
+    }
+    frac *= POW10[9 - fd];
+  }
+  return BigInt(ms) * 1_000_000n + BigInt(frac);
+}
+
+/**
+ * A JSON number literal in any form ("1E-8", "0.00010000", "5") -> plain decimal text ("0.00000001"), by moving
+ * the point in the digit string: exact, used for metadata (instrument increments), not on the hot path.
+ */
+export function plainDecimal(literal: string): string {
+  const m = /^(-?)(\d+)(?:\.(\d+))?(?:[eE]([+-]?\d+))?$/.exec(literal);
+  if (!m) return literal;
+  const [, sign, whole, frac = "", exp = "0"] = m;
+  const e = Number(exp);
+  let digits = whole + frac;
+  let point = whole.length + e;
+  if (point <= 0) {
+    digits = "0".repeat(1 - point) + digits;
+    point = 1;
+  } else if (point > digits.length) digits = digits.padEnd(point, "0");
+  const int = digits.slice(0, point).replace(/^0+(?=\d)/, "");
+  const rest = digits.slice(point);
+  return `${sign}${int}${rest ? `.${rest}` : ""}`;
+}

@@ -1,0 +1,273 @@
+import { readFileSync } from "node:fs";
+import type { ServerWebSocket } from "bun";
+import { type CaptureRecord, loadCaptureRecords, playRecords } from "./capture-records.ts";
+
+/**
+ * A local Kraken: a WebSocket server (v1 at "/", v2 at "/v2") and the REST AssetPairs endpoint, replaying captures
+ * so the Kraken collector runs against it unchanged, by URL.
+ *
+ * Per connection: the client subscribes; the venue acknowledges (v1 subscriptionStatus, unless the capture has the
+ * recorded one for that pair and channel, which then plays in order; v2 a `subscribe` result; v2 `instrument` is
+ * answered with the instrument snapshot file) and, on the first book or trade subscription, plays the capture's
+ * inbound `ws` records from the start, as recorded text, at `speed`. Every new connection starts the capture over,
+ * so a client that reconnects (after a checksum mismatch or a close) gets the snapshot again, as from Kraken.
+ * Pings are answered with pongs (v1 event, v2 method); recorded heartbeats and pongs play as recorded.
+ *
+ * Fault injection (record indexes are 0-based positions among the capture's inbound `ws` records, applied on the
+ * first `faultConnections` connections only): drop a record, corrupt a record's checksum (+1), garble a record
+ * (cut in half: not JSON), close the connection right after a record.
+ */
+export interface KrakenVenueFaults {
+  drop?: number[];
+  corruptChecksum?: number[];
+  garble?: number[];
+  closeAfter?: number;
+  /** How many connections (from the first) the faults apply to. Default 1. */
+  faultConnections?: number;
+}
+
+export interface KrakenVenueOptions {
+  /** One or more capture files (.jsonl or .jsonl.gz); several are merged by receive time (same recorder clock). */
+  capture: string | string[];
+  /** A capture file holding the AssetPairs `rest` record (v1 metadata); served at /0/public/AssetPairs. */
+  assetPairs?: string;
+  /** The v2 instrument snapshot message file (.json or .json.gz), sent on an `instrument` subscription. */
+  instrumentSnapshot?: string;
+  /** Replay speed factor; Infinity (default) for as fast as possible. */
+  speed?: number;
+  /** Start the capture over when it ends. */
+  loop?: boolean;
+  port?: number;
+  hostname?: string;
+  faults?: KrakenVenueFaults;
+}
+
+export interface KrakenVenue {
+  /** WebSocket URL of the capture's protocol: ws://host:port (v1) or ws://host:port/v2 (v2). */
+  url: string;
+  /** REST base URL (AssetPairs). */
+  restUrl: string;
+  api: "v1" | "v2";
+  /** The inbound ws records played on each connection. */
+  records: readonly CaptureRecord[];
+  stats: { connections: number; sent: number; dropped: number; corrupted: number; closes: number; subscribes: number };
+  stop(): void;
+}
+
+interface Conn {
+  index: number;
+  abort: AbortController;
+  started: boolean;
+  nextChannelId: number;
+}
+
+function readText(path: string): string {
+  const raw = new Uint8Array(readFileSync(path));
+  return new TextDecoder().decode(path.endsWith(".gz") ? Bun.gunzipSync(raw) : raw);
+}
+
+function mergeByTime(lists: CaptureRecord[][]): CaptureRecord[] {
+  const all = lists.flat();
+  if (lists.length === 1 || all.some((r) => r.recvNs === null)) return all;
+  return all
+    .map((r, i) => ({ r, i }))
+    .sort((x, y) => (x.r.recvNs! < y.r.recvNs! ? -1 : x.r.recvNs! > y.r.recvNs! ? 1 : x.i - y.i))
+    .map((x) => x.r);
+}
+
+/** Recorded v1 subscriptionStatus keys "name pair" (e.g. "book XBT/USD"), which play from the capture. */
+function recordedSubscriptions(records: readonly CaptureRecord[]): Set<string> {
+  const keys = new Set<string>();
+  for (const r of records) {
+    if (!r.raw.includes('"subscriptionStatus"')) continue;
+    try {
+      const m = JSON.parse(r.raw) as { pair?: string; subscription?: { name?: string } };
+      keys.add(`${m.subscription?.name} ${m.pair}`);
+    } catch {
+      // not JSON: played as recorded anyway
+    }
+  }
+  return keys;
+}
+
+function corruptChecksum(text: string): string {
+  return text.replace(/("c":"|"checksum":)(\d+)/, (_m, key: string, digits: string) => {
+    const wrong = (Number(digits) + 1) % 4294967296;
+    return `${key}${wrong}`;
+  });
+}
+
+export async function startKrakenVenue(options: KrakenVenueOptions): Promise<KrakenVenue> {
+  const files = Array.isArray(options.capture) ? options.capture : [options.capture];
+  const loaded = files.map((f) => loadCaptureRecords(f));
+  const records = mergeByTime(loaded.map((l) => l.filter((r) => r.kind === "ws")));
+  const restBody =
+    [...loaded.flat(), ...(options.assetPairs ? loadCaptureRecords(options.assetPairs) : [])].find(
+      (r) => r.kind === "rest" && r.url?.includes("AssetPairs"),
+    )?.raw ?? undefined;
+  const instrumentText = options.instrumentSnapshot ? readText(options.instrumentSnapshot) : undefined;
+  const api: "v1" | "v2" = records.some((r) => r.raw.startsWith('{"channel"')) ? "v2" : "v1";
+  const recorded = recordedSubscriptions(records);
+  const speed = options.speed ?? Number.POSITIVE_INFINITY;
+  const faults = options.faults ?? {};
+  const drop = new Set(faults.drop ?? []);
+  const corrupt = new Set(faults.corruptChecksum ?? []);
+  const garble = new Set(faults.garble ?? []);
+  const faultConnections = faults.faultConnections ?? 1;
+  const stats = { connections: 0, sent: 0, dropped: 0, corrupted: 0, closes: 0, subscribes: 0 };
+  const open = new Set<ServerWebSocket<Conn>>();
+
+  async function play(ws: ServerWebSocket<Conn>): Promise<void> {
+    const conn = ws.data;
+    const faulty = conn.index <= faultConnections;
+    do {
+      await playRecords(
+        records,
+        speed,
+        (r, i) => {
+          if (conn.abort.signal.aborted) return;
+          let text = r.raw;
+          if (faulty) {
+            if (drop.has(i)) {
+              stats.dropped++;
+              return;
+            }
+            if (corrupt.has(i)) {
+              text = corruptChecksum(text);
+              stats.corrupted++;
+            }
+            if (garble.has(i)) {
+              text = text.slice(0, text.length >> 1);
+              stats.corrupted++;
+            }
+          }
+          ws.send(text);
+          stats.sent++;
+          if (faulty && faults.closeAfter === i) {
+            stats.closes++;
+            conn.abort.abort();
+            ws.close(1011, "replay venue: injected close");
+          }
+        },
+        { signal: conn.abort.signal },
+      );
+    } while (options.loop && !conn.abort.signal.aborted);
+  }
+
+  function onSubscribe(ws: ServerWebSocket<Conn>, m: Record<string, unknown>): void {
+    stats.subscribes++;
+    const conn = ws.data;
+    let startsPlayback = false;
+    if (m.event === "subscribe") {
+      const sub = (m.subscription ?? {}) as { name?: string; depth?: number };
+      const pairs = (m.pair ?? []) as string[];
+      for (const pair of pairs) {
+        if (recorded.has(`${sub.name} ${pair}`)) continue;
+        const channelName = sub.name === "book" ? `book-${sub.depth ?? 10}` : String(sub.name);
+        ws.send(
+          JSON.stringify({
+            channelID: conn.nextChannelId++,
+            channelName,
+            event: "subscriptionStatus",
+            pair,
+            reqid: m.reqid,
+            status: "subscribed",
+            subscription: sub,
+          }),
+        );
+      }
+      startsPlayback = sub.name === "book" || sub.name === "trade";
+    } else {
+      const params = (m.params ?? {}) as { channel?: string; symbol?: string[]; depth?: number; snapshot?: boolean };
+      const now = new Date().toISOString();
+      const symbols = params.channel === "instrument" ? [undefined] : (params.symbol ?? []);
+      for (const symbol of symbols) {
+        ws.send(
+          JSON.stringify({
+            method: "subscribe",
+            result: {
+              channel: params.channel,
+              ...(symbol ? { symbol } : {}),
+              ...(params.depth ? { depth: params.depth } : {}),
+              snapshot: params.snapshot ?? true,
+            },
+            success: true,
+            time_in: now,
+            time_out: now,
+            req_id: m.req_id,
+          }),
+        );
+      }
+      if (params.channel === "instrument" && instrumentText !== undefined) ws.send(instrumentText);
+      startsPlayback = params.channel === "book" || params.channel === "trade";
+    }
+    if (startsPlayback && !conn.started) {
+      conn.started = true;
+      void play(ws);
+    }
+  }
+
+  const server = Bun.serve<Conn>({
+    port: options.port ?? 0,
+    hostname: options.hostname ?? "127.0.0.1",
+    fetch(req, srv) {
+      const path = new URL(req.url).pathname;
+      if (path === "/0/public/AssetPairs") {
+        if (restBody === undefined)
+          return Response.json({ error: ["EGeneral:Not available in this replay"] }, { status: 404 });
+        return new Response(restBody, { headers: { "content-type": "application/json" } });
+      }
+      const ok = srv.upgrade(req, {
+        data: { index: ++stats.connections, abort: new AbortController(), started: false, nextChannelId: 90001 },
+      });
+      return ok ? undefined : new Response("Kraken replay venue: WebSocket at / (v1) or /v2", { status: 426 });
+    },
+    websocket: {
+      open(ws) {
+        open.add(ws);
+      },
+      message(ws, message) {
+        let m: Record<string, unknown>;
+        try {
+          m = JSON.parse(String(message)) as Record<string, unknown>;
+        } catch {
+          ws.send(JSON.stringify({ event: "error", errorMessage: "Malformed request" }));
+          return;
+        }
+        if (m.event === "ping") ws.send(JSON.stringify({ event: "pong", reqid: m.reqid }));
+        else if (m.method === "ping") {
+          const now = new Date().toISOString();
+          ws.send(JSON.stringify({ method: "pong", req_id: m.req_id, time_in: now, time_out: now }));
+        } else if (m.event === "subscribe" || m.method === "subscribe") onSubscribe(ws, m);
+        else if (m.event === "unsubscribe") {
+          const sub = m.subscription as Record<string, unknown>;
+          for (const pair of (m.pair ?? []) as string[]) {
+            ws.send(JSON.stringify({ event: "subscriptionStatus", pair, status: "unsubscribed", subscription: sub }));
+          }
+        } else if (m.method === "unsubscribe") {
+          ws.send(JSON.stringify({ method: "unsubscribe", result: m.params, success: true, req_id: m.req_id }));
+        }
+      },
+      close(ws) {
+        ws.data.abort.abort();
+        open.delete(ws);
+      },
+    },
+  });
+
+  const base = `${server.hostname}:${server.port}`;
+  return {
+    url: api === "v2" ? `ws://${base}/v2` : `ws://${base}`,
+    restUrl: `http://${base}`,
+    api,
+    records,
+    stats,
+    stop() {
+      for (const ws of open) {
+        ws.data.abort.abort();
+        ws.close(1001, "replay venue stopping");
+      }
+      server.stop(true);
+    },
+  };
+}
