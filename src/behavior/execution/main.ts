@@ -1,0 +1,148 @@
+/**
+ * The execution service (paper mode):
+ *   bun src/behavior/execution/main.ts [--run-dir D] [--config ap.toml] [--deterministic] [--audit-log PATH]
+ *     [--market-data-socket S] [--signal-socket S] [--execution-socket S]
+ *
+ * Subscribes to the market data relay (books, trades, pools, gas, invalidations), the signal relay (SignalIdentity,
+ * Economics, ArbitrageSignal) and the execution relay (OrderRequest, OrderCancel, Halt, Resume); publishes
+ * OrderStatus, Fill and CircuitBreaker on the execution relay. Prints `ready <execution socket>` once the three
+ * connections are up, then `stats {...}` lines (src/behavior/supervisor/service-report.ts). SIGTERM/SIGINT: the
+ * audit log is flushed and fsynced, connections closed, exit 0. A frame that breaks the engine is logged and
+ * counted, never fatal.
+ */
+import { join } from "node:path";
+import { parseArgs } from "node:util";
+import { createConsola } from "consola";
+import { ApError } from "../../core/errors.ts";
+import { reportReady, reportStats } from "../supervisor/service-report.ts";
+import { BusClient, Role } from "../transport/bus-client.ts";
+import { defaultRunDir, ensureRunDir } from "../transport/run-dir.ts";
+import { AuditLog } from "./audit-log.ts";
+import { loadExecutionConfig } from "./config.ts";
+import { ControlTlv } from "./control.ts";
+import { ExecutionEngine } from "./engine.ts";
+
+const level = Number(process.env.AP_LOG_LEVEL ?? 3);
+const log = createConsola({ level, stdout: process.stderr, stderr: process.stderr }).withTag("execution");
+
+function fail(message: string): never {
+  log.error(message);
+  process.exit(1);
+}
+
+const { values } = parseArgs({
+  options: {
+    "run-dir": { type: "string" },
+    config: { type: "string" },
+    deterministic: { type: "boolean" },
+    "audit-log": { type: "string" },
+    "market-data-socket": { type: "string" },
+    "signal-socket": { type: "string" },
+    "execution-socket": { type: "string" },
+  },
+  strict: true,
+});
+
+let engine: ExecutionEngine;
+let audit: AuditLog;
+let runDir: string;
+try {
+  const config = loadExecutionConfig({ path: values.config });
+  if (values.deterministic) config.execution.deterministic = true;
+  runDir = values["run-dir"] ?? (config.runDir || defaultRunDir());
+  ensureRunDir(runDir);
+  const auditPath = values["audit-log"] ?? (config.execution.auditLog || join(runDir, "execution-audit.log"));
+  audit = new AuditLog(auditPath, config.execution.auditFsync, config.execution.auditFsyncIntervalMs);
+  engine = new ExecutionEngine({ config, audit, publish: (f) => execution.send(f) });
+  log.info(`paper mode${config.execution.deterministic ? ", deterministic clock" : ""}; audit log ${auditPath}`);
+} catch (e) {
+  fail(e instanceof ApError ? e.toLine() : String(e));
+}
+
+let handlerErrors = 0;
+const onFrame = (frame: Uint8Array, parser: Parameters<ExecutionEngine["onFrame"]>[1]) => {
+  try {
+    engine.onFrame(frame, parser);
+  } catch (e) {
+    handlerErrors++;
+    log.error(`frame dropped: ${e instanceof ApError ? e.toLine() : String(e)}`);
+  }
+};
+const socket = (name: string, given: string | undefined) => given ?? join(runDir, `${name}.sock`);
+const marketData = new BusClient({
+  socketPath: socket("market-data", values["market-data-socket"]),
+  domain: 1,
+  source: 42,
+  role: Role.Subscriber,
+  types: [1, 2, 3, 6, 11, 12, 13, 15, 16, 18, 19],
+  name: "execution",
+  onFrame,
+});
+const signal = new BusClient({
+  socketPath: socket("signal", values["signal-socket"]),
+  domain: 2,
+  source: 42,
+  role: Role.Subscriber,
+  types: [20, 22, 32],
+  name: "execution",
+  onFrame,
+});
+const execSocket = socket("execution", values["execution-socket"]);
+const execution = new BusClient({
+  socketPath: execSocket,
+  domain: 3,
+  source: 42,
+  role: Role.Both,
+  types: [40, 43, ControlTlv.Halt, ControlTlv.Resume],
+  name: "execution",
+  onFrame,
+});
+const clients = [marketData, signal, execution];
+
+await Promise.all(clients.map((c) => c.ready()));
+const ticker = setInterval(() => {
+  try {
+    engine.tick();
+  } catch (e) {
+    handlerErrors++;
+    log.error(`tick failed: ${e instanceof ApError ? e.toLine() : String(e)}`);
+  }
+}, 100);
+const stopStats = reportStats(() => {
+  const c = engine.counters;
+  return {
+    msgs_in: clients.reduce((n, x) => n + x.counters.framesIn, 0),
+    msgs_out: execution.counters.framesOut,
+    drops: execution.counters.droppedFrames,
+    gaps: 0,
+    orders: c.orders,
+    signals: c.signals,
+    accepted: c.accepted,
+    rejected: c.rejected,
+    fills: c.fills,
+    open_orders: engine.openOrders.size,
+    breakers_tripped: engine.breakers.tripped.size,
+    bad_tlvs: c.badTlvs,
+    handler_errors: handlerErrors,
+    audit_records: audit.records,
+    daily_pnl_usd_e8: engine.dailyPnlE8().toString(),
+  };
+});
+
+let stopping = false;
+function shutdown(sig: string): void {
+  if (stopping) return;
+  stopping = true;
+  clearInterval(ticker);
+  stopStats();
+  audit.close();
+  for (const c of clients) c.close();
+  const c = engine.counters;
+  log.info(
+    `${sig}: stopped (orders ${c.orders}, signals ${c.signals}, fills ${c.fills}, audit records ${audit.records})`,
+  );
+  process.exit(0);
+}
+process.on("SIGTERM", () => shutdown("SIGTERM"));
+process.on("SIGINT", () => shutdown("SIGINT"));
+reportReady(execSocket);
