@@ -1,4 +1,5 @@
 // Exact Uniswap V2/V3 math, pool state and sizing (docs/amm.md). Re-exports only.
+export * from "./chain/index.ts";
 export * from "./constants.ts";
 export * from "./errors.ts";
 export * from "./isqrt.ts";
