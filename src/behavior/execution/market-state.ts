@@ -12,8 +12,10 @@ import { OrderBook } from "../adapters/common/order-book.ts";
 import {
   applyPoolEvent,
   applyPoolSnapshot,
+  applyTickWords,
   createPoolState,
   type PoolEvent,
+  type TickWords,
   type TrackedPoolState,
 } from "../amm/index.ts";
 
@@ -145,6 +147,17 @@ export class MarketState {
     }
     if (applyPoolEvent(e.state, event) === "applied") e.updatedNs = nowNs;
     return e;
+  }
+
+  /**
+   * Installs V3 tick-bitmap words read from the chain (a TickDataLoader's answer). Paper swaps never guess a word:
+   * one that walks into an unloaded word fails (TickDataMissing), so whoever runs the engine loads them here.
+   */
+  applyTickWords(pool: InstrumentId, words: TickWords): boolean {
+    const e = this.pools.get(pool.toString());
+    if (e === undefined || e.state.protocol !== 3) return false;
+    applyTickWords(e.state, words);
+    return true;
   }
 
   applyGasPrice(v: GasPrice): void {
