@@ -52,6 +52,32 @@ export class MarketPublisher {
     this.options.sink?.(frame);
   }
 
+  /**
+   * Several TLVs of one type in one frame, counted as one frame: a value that must travel whole but exceeds one
+   * TLV's limit (a Binance depth event with more changes than a BookDelta may hold).
+   */
+  publishAll<K extends TlvName>(name: K, values: readonly TlvValues[K][], timestampNs?: bigint): void {
+    const builder = this.builder.begin(timestampNs);
+    for (const value of values) builder.add(name, value);
+    const frame = builder.finish();
+    this.framesOut++;
+    this.counts[name] = (this.counts[name] ?? 0) + 1;
+    this.bus?.send(frame);
+    this.options.sink?.(frame);
+  }
+
+  /**
+   * Publishes one TLV given as its value bytes, for a collector that writes TLV values itself on its hot path (the
+   * Polygon collector writes pool events straight from the log's hex). Counted under `name`, like publish().
+   */
+  publishRaw(type: number, name: string, value: Uint8Array, timestampNs?: bigint): void {
+    const frame = this.builder.begin(timestampNs).addRaw(type, value).finish();
+    this.framesOut++;
+    this.counts[name] = (this.counts[name] ?? 0) + 1;
+    this.bus?.send(frame);
+    this.options.sink?.(frame);
+  }
+
   /** Resolves when queued frames have gone to the relay (or at once without a relay). */
   async flushed(): Promise<void> {
     if (this.bus) await this.bus.drained(0);

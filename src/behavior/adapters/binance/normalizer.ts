@@ -1,0 +1,465 @@
+import { DEFAULT_LIMITS } from "../../../core/limits.ts";
+import type { BookDelta } from "../../../data/tlv-layouts.ts";
+import type { MarketPublisher } from "../common/market-publisher.ts";
+import { OrderBook } from "../common/order-book.ts";
+import type { BinanceMarket } from "./config.ts";
+import { BinanceParseError } from "./errors.ts";
+import type { BinanceInstrument } from "./instrument-provider.ts";
+import { BinanceScanner, Field, MessageKind, parseDepthSnapshot } from "./parsing.ts";
+
+/**
+ * Per-symbol diff-depth sync, by Binance's "How to manage a local order book correctly" (spot: web-socket-streams;
+ * USD-M: websocket-market-streams):
+ *   AwaitingSnapshot  events are buffered (raw text) while the REST snapshot is fetched;
+ *   AwaitingStraddle  snapshot loaded (lastUpdateId L): drop events with u <= L (spot) / u < L (futures); the first
+ *                     kept event must straddle: U <= L+1 <= u (spot) / U <= L <= u (futures), otherwise the snapshot
+ *                     is older than the stream and is fetched again;
+ *   Live              continuity: spot U == previous u + 1, futures pu == previous u; anything else is a gap:
+ *                     StateInvalidation (reason 2), book cleared, back to AwaitingSnapshot.
+ */
+export const SyncState = { AwaitingSnapshot: 0, AwaitingStraddle: 1, Live: 2 } as const;
+export type SyncState = (typeof SyncState)[keyof typeof SyncState];
+
+/** StateInvalidation reasons (PROTOCOL.md §6). */
+export const InvalidationReason = { Checksum: 1, SequenceGap: 2, Disconnected: 3, Reorg: 4, Stale: 5 } as const;
+
+export interface SymbolBook {
+  instrument: BinanceInstrument;
+  book: OrderBook;
+  state: SyncState;
+  /** lastUpdateId of the loaded snapshot (AwaitingStraddle) or u of the last applied event (Live). */
+  lastUpdateId: number;
+  buffer: string[];
+  /** Counters for this symbol. */
+  applied: number;
+  dropped: number;
+  gaps: number;
+  resyncs: number;
+  staleSnapshots: number;
+  crossed: number;
+}
+
+export interface BinanceCounters {
+  msgsIn: number;
+  depthEvents: number;
+  /** Depth events applied to a synced book (after the straddle, the straddle included). */
+  applied: number;
+  /** Events dropped as older than the snapshot. */
+  dropped: number;
+  /** Events buffered while a snapshot was awaited. */
+  buffered: number;
+  gaps: number;
+  /** Snapshots requested after the first one per symbol (gap, reconnect, stale snapshot). */
+  resyncs: number;
+  syncs: number;
+  staleSnapshots: number;
+  snapshots: number;
+  trades: number;
+  quotes: number;
+  /** Messages refused: malformed text, missing fields. */
+  parseErrors: number;
+  /** Values with more than 8 decimals (refused, never rounded). */
+  precisionErrors: number;
+  /** Events for symbols we did not subscribe to, and unknown event types. */
+  ignored: number;
+  crossedBooks: number;
+  venueErrors: number;
+}
+
+export interface BinanceNormalizerOptions {
+  market: BinanceMarket;
+  publisher: MarketPublisher;
+  instruments: Map<string, BinanceInstrument>;
+  /** Levels per side in published OrderBook TLVs. */
+  bookDepth?: number;
+  /** Called when a symbol needs a (new) REST snapshot; the answer comes back through applySnapshot(). */
+  requestSnapshot: (symbol: string) => void;
+  /** Called after each message and state change (tests wait on it instead of sleeping). */
+  onProgress?: () => void;
+  /** Log line for refused input (rate-limited by the caller if needed). */
+  onBadInput?: (error: BinanceParseError) => void;
+}
+
+const BID = 1;
+const ASK = 2;
+
+export class BinanceNormalizer {
+  readonly counters: BinanceCounters = {
+    msgsIn: 0,
+    depthEvents: 0,
+    applied: 0,
+    dropped: 0,
+    buffered: 0,
+    gaps: 0,
+    resyncs: 0,
+    syncs: 0,
+    staleSnapshots: 0,
+    snapshots: 0,
+    trades: 0,
+    quotes: 0,
+    parseErrors: 0,
+    precisionErrors: 0,
+    ignored: 0,
+    crossedBooks: 0,
+    venueErrors: 0,
+  };
+  readonly books = new Map<string, SymbolBook>();
+  private readonly scanner = new BinanceScanner();
+  private readonly futures: boolean;
+  private readonly depth: number;
+  private readonly maxChanges: number;
+  // Parsed levels of the current event: parsed in full before the book is touched, so a bad level never leaves a
+  // half-applied event. Reused across messages.
+  private prices: bigint[] = [];
+  private sizes: bigint[] = [];
+  private sides: number[] = [];
+  private nLevels = 0;
+  private side = BID;
+  private readonly collectLevel = (price: bigint, size: bigint) => {
+    const n = this.nLevels++;
+    this.prices[n] = price;
+    this.sizes[n] = size;
+    this.sides[n] = this.side;
+  };
+
+  constructor(private readonly options: BinanceNormalizerOptions) {
+    this.futures = options.market === "usdm";
+    this.depth = Math.min(options.bookDepth ?? 50, DEFAULT_LIMITS.maxOrderLevels);
+    this.maxChanges = 2 * DEFAULT_LIMITS.maxOrderLevels;
+    for (const [symbol, instrument] of options.instruments) {
+      this.books.set(symbol, {
+        instrument,
+        book: new OrderBook(),
+        state: SyncState.AwaitingSnapshot,
+        lastUpdateId: 0,
+        buffer: [],
+        applied: 0,
+        dropped: 0,
+        gaps: 0,
+        resyncs: 0,
+        staleSnapshots: 0,
+        crossed: 0,
+      });
+    }
+  }
+
+  /** InstrumentMeta for every symbol (after exchangeInfo). */
+  publishInstrumentMeta(): void {
+    for (const { instrument: i } of this.books.values()) {
+      this.options.publisher.publish("InstrumentMeta", {
+        instrument: i.id,
+        priceDecimals: i.priceDecimals,
+        sizeDecimals: i.sizeDecimals,
+        status: i.status,
+        tickSize: i.tickSize,
+        minSize: i.minSize,
+      });
+    }
+  }
+
+  /** One WebSocket text message. Bad input is counted and skipped, never thrown. */
+  handleMessage(text: string): void {
+    this.counters.msgsIn++;
+    try {
+      this.dispatch(text, true);
+    } catch (e) {
+      this.refuse(e);
+    }
+    this.options.onProgress?.();
+  }
+
+  private refuse(e: unknown): void {
+    if (e instanceof BinanceParseError) {
+      if (e.code === "PrecisionLoss") this.counters.precisionErrors++;
+      else this.counters.parseErrors++;
+      this.options.onBadInput?.(e);
+    } else {
+      this.counters.parseErrors++;
+      this.options.onBadInput?.(
+        new BinanceParseError({
+          code: "Unexpected",
+          message: e instanceof Error ? e.message : String(e),
+          hint: "the message is counted and skipped",
+        }),
+      );
+    }
+  }
+
+  private dispatch(text: string, fresh: boolean): void {
+    const sc = this.scanner;
+    const kind = sc.scan(text);
+    switch (kind) {
+      case MessageKind.DepthUpdate:
+        if (fresh) this.counters.depthEvents++;
+        this.onDepth(text);
+        return;
+      case MessageKind.Trade:
+      case MessageKind.AggTrade:
+        this.onTrade();
+        return;
+      case MessageKind.BookTicker:
+        this.onBookTicker();
+        return;
+      case MessageKind.Response:
+        return;
+      case MessageKind.Error:
+        this.counters.venueErrors++;
+        return;
+      default:
+        if (sc.failReason) throw sc.error("Malformed", sc.failReason);
+        this.counters.ignored++;
+    }
+  }
+
+  private symbolBook(): SymbolBook | undefined {
+    const sc = this.scanner;
+    // Symbols are short: a Map lookup by the sliced string is the cheapest exact match.
+    const sb = this.books.get(sc.str(Field.s));
+    if (sb === undefined) this.counters.ignored++;
+    return sb;
+  }
+
+  private onDepth(text: string): void {
+    const sb = this.symbolBook();
+    if (sb === undefined) return;
+    const sc = this.scanner;
+    if (sb.state === SyncState.AwaitingSnapshot) {
+      sb.buffer.push(text);
+      this.counters.buffered++;
+      return;
+    }
+    const U = sc.int(Field.U);
+    const u = sc.int(Field.u);
+    const L = sb.lastUpdateId;
+    if (sb.state === SyncState.AwaitingStraddle) {
+      if (this.futures ? u < L : u <= L) {
+        sb.dropped++;
+        this.counters.dropped++;
+        return;
+      }
+      const straddles = this.futures ? U <= L && L <= u : U <= L + 1 && L + 1 <= u;
+      if (!straddles) {
+        // The stream is already past the snapshot: events between them are missing. Fetch a newer snapshot.
+        sb.staleSnapshots++;
+        this.counters.staleSnapshots++;
+        this.resync(sb, text, 0);
+        return;
+      }
+      this.parseLevels();
+      // The synced book: the snapshot (state L), published just before the straddling event's delta.
+      this.options.publisher.publish(
+        "OrderBook",
+        sb.book.toTlv(sb.instrument.id, sc.msAsNs(Field.E), BigInt(L), this.depth, true),
+      );
+      this.counters.snapshots++;
+      this.counters.syncs++;
+      sb.state = SyncState.Live;
+      this.applyParsed(sb, U, u);
+      return;
+    }
+    // Live: continuity.
+    if (this.futures) {
+      const pu = sc.intOr(Field.pu);
+      if (pu !== L) {
+        if (u <= L) this.stale(sb);
+        else this.gap(sb, text);
+        return;
+      }
+    } else if (U !== L + 1) {
+      if (u <= L) this.stale(sb);
+      else this.gap(sb, text);
+      return;
+    }
+    this.parseLevels();
+    this.applyParsed(sb, U, u);
+  }
+
+  /** An event the book already holds (a duplicate after a reconnect): ignored, as the spot document says. */
+  private stale(sb: SymbolBook): void {
+    sb.dropped++;
+    this.counters.dropped++;
+  }
+
+  private gap(sb: SymbolBook, text: string): void {
+    sb.gaps++;
+    this.counters.gaps++;
+    this.resync(sb, text, InvalidationReason.SequenceGap);
+  }
+
+  /**
+   * Starts over for one symbol: invalidates the published book (reason 0: none published yet, nothing to say),
+   * clears it, buffers `firstEvent` and asks for a snapshot.
+   */
+  resync(sb: SymbolBook, firstEvent: string | undefined, reason: number): void {
+    if (reason !== 0 && (sb.state === SyncState.Live || reason === InvalidationReason.Disconnected)) {
+      this.options.publisher.publish("StateInvalidation", {
+        instrument: sb.instrument.id,
+        reason,
+        venueSequence: BigInt(sb.lastUpdateId),
+      });
+    }
+    sb.book.clear();
+    sb.state = SyncState.AwaitingSnapshot;
+    sb.buffer.length = 0;
+    if (firstEvent !== undefined) {
+      sb.buffer.push(firstEvent);
+      this.counters.buffered++;
+    }
+    sb.resyncs++;
+    this.counters.resyncs++;
+    this.options.requestSnapshot(sb.instrument.symbol);
+  }
+
+  /** Every symbol after the connection was lost: StateInvalidation (3) for the synced ones, then resync. */
+  invalidateAll(reason: number): void {
+    for (const sb of this.books.values()) {
+      if (sb.state === SyncState.Live) {
+        this.options.publisher.publish("StateInvalidation", {
+          instrument: sb.instrument.id,
+          reason,
+          venueSequence: BigInt(sb.lastUpdateId),
+        });
+      }
+      sb.book.clear();
+      sb.state = SyncState.AwaitingSnapshot;
+      sb.buffer.length = 0;
+    }
+    this.options.onProgress?.();
+  }
+
+  /** Initial sync of every symbol (on each new connection). */
+  requestAllSnapshots(countAsResync: boolean): void {
+    for (const sb of this.books.values()) {
+      if (countAsResync) {
+        sb.resyncs++;
+        this.counters.resyncs++;
+      }
+      this.options.requestSnapshot(sb.instrument.symbol);
+    }
+  }
+
+  /**
+   * The REST depth body for `symbol`: loads it (state AwaitingStraddle) and replays the buffered events through the
+   * sync rules. Returns false (and counts) when the body cannot be read.
+   */
+  applySnapshot(symbol: string, body: string): boolean {
+    const sb = this.books.get(symbol);
+    if (sb === undefined || sb.state !== SyncState.AwaitingSnapshot) return false;
+    let snap: ReturnType<typeof parseDepthSnapshot>;
+    try {
+      snap = parseDepthSnapshot(body);
+    } catch (e) {
+      this.refuse(e);
+      return false;
+    }
+    const book = sb.book;
+    book.clear();
+    // Binance sends bids best-first and asks best-first: append in order (set() keeps the sort either way).
+    for (const l of snap.bids) if (l.size !== 0n) book.set("bid", l.price, l.size);
+    for (const l of snap.asks) if (l.size !== 0n) book.set("ask", l.price, l.size);
+    sb.lastUpdateId = snap.lastUpdateId;
+    sb.state = SyncState.AwaitingStraddle;
+    const buffered = sb.buffer.splice(0);
+    for (let k = 0; k < buffered.length; k++) {
+      try {
+        this.dispatch(buffered[k], false);
+      } catch (e) {
+        this.refuse(e);
+      }
+      if ((sb.state as SyncState) === SyncState.AwaitingSnapshot) {
+        // A gap or a stale snapshot inside the buffer: the rest belongs to the next attempt.
+        for (let j = k + 1; j < buffered.length; j++) sb.buffer.push(buffered[j]);
+        break;
+      }
+    }
+    this.options.onProgress?.();
+    return true;
+  }
+
+  private parseLevels(): void {
+    this.nLevels = 0;
+    this.side = BID;
+    this.scanner.forEachLevel(Field.b, this.collectLevel);
+    this.side = ASK;
+    this.scanner.forEachLevel(Field.a, this.collectLevel);
+  }
+
+  private applyParsed(sb: SymbolBook, U: number, u: number): void {
+    const book = sb.book;
+    const n = this.nLevels;
+    const prices = this.prices;
+    const sizes = this.sizes;
+    const sides = this.sides;
+    for (let i = 0; i < n; i++) book.set(sides[i] === BID ? "bid" : "ask", prices[i], sizes[i]);
+    sb.lastUpdateId = u;
+    sb.applied++;
+    this.counters.applied++;
+    if (book.crossed) {
+      sb.crossed++;
+      this.counters.crossedBooks++;
+    }
+    this.publishDelta(sb, U, u, n);
+  }
+
+  /**
+   * One frame per applied event. A BookDelta holds at most 2·ALPHAPULSE_MAX_ORDER_LEVELS changes, and a busy
+   * BTCUSDT event carries up to ~770: such an event becomes several BookDelta TLVs with the same U/u in one frame,
+   * so a consumer applies the event whole or not at all.
+   */
+  private publishDelta(sb: SymbolBook, U: number, u: number, n: number): void {
+    const ts = this.scanner.msAsNs(Field.E);
+    const first = BigInt(U);
+    const last = BigInt(u);
+    const deltas: BookDelta[] = [];
+    for (let start = 0; start < n || start === 0; start += this.maxChanges) {
+      const end = Math.min(n, start + this.maxChanges);
+      const changes: BookDelta["changes"] = new Array(end - start);
+      for (let i = start; i < end; i++) {
+        changes[i - start] = { price: this.prices[i], size: this.sizes[i], side: this.sides[i] };
+      }
+      deltas.push({
+        instrument: sb.instrument.id,
+        exchangeTsNs: ts,
+        firstUpdateId: first,
+        lastUpdateId: last,
+        changes,
+      });
+      if (n === 0) break;
+    }
+    this.options.publisher.publishAll("BookDelta", deltas);
+  }
+
+  private onTrade(): void {
+    const sb = this.symbolBook();
+    if (sb === undefined) return;
+    const sc = this.scanner;
+    const price = sc.e8(Field.p);
+    const size = sc.e8(Field.q);
+    // m: the buyer is the maker, so the seller took liquidity -> side 2 (PROTOCOL.md Trade side).
+    const side = sc.bool(Field.m) ? 2 : 1;
+    const ts = sc.has(Field.T) ? sc.msAsNs(Field.T) : sc.msAsNs(Field.E);
+    this.options.publisher.publish("Trade", { instrument: sb.instrument.id, price, size, exchangeTsNs: ts, side });
+    this.counters.trades++;
+  }
+
+  private onBookTicker(): void {
+    const sb = this.symbolBook();
+    if (sb === undefined) return;
+    const sc = this.scanner;
+    const bidPrice = sc.e8(Field.b);
+    const bidSize = sc.e8(Field.B);
+    const askPrice = sc.e8(Field.a);
+    const askSize = sc.e8(Field.A);
+    // Spot bookTicker carries no time (0 = unknown); USD-M has T (transaction time) and E.
+    const ts = sc.has(Field.T) ? sc.msAsNs(Field.T) : sc.msAsNs(Field.E);
+    this.options.publisher.publish("Quote", {
+      instrument: sb.instrument.id,
+      bidPrice,
+      bidSize,
+      askPrice,
+      askSize,
+      exchangeTsNs: ts,
+    });
+    this.counters.quotes++;
+  }
+}
