@@ -12,7 +12,7 @@ import {
 import { BTC, E8, ETH, Harness, MS, px, statuses, testConfig } from "./helpers.ts";
 import { MemoryAudit } from "./memory-audit.ts";
 
-function harness(risk: Parameters<typeof testConfig>[0]["risk"] = {}) {
+function harness(risk: NonNullable<Parameters<typeof testConfig>[0]>["risk"] = {}) {
   const audit = new MemoryAudit();
   const h = new Harness(testConfig({ risk, breakers: { lossLimitE8: 10n ** 18n } }), audit);
   h.book(BTC, [[px(60_000), 5n * E8]], [[px(60_010), 5n * E8]]);
