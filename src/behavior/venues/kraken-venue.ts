@@ -15,13 +15,16 @@ import { type CaptureRecord, loadCaptureRecords, playRecords } from "./capture-r
  *
  * Fault injection (record indexes are 0-based positions among the capture's inbound `ws` records, applied on the
  * first `faultConnections` connections only): drop a record, corrupt a record's checksum (+1), garble a record
- * (cut in half: not JSON), close the connection right after a record.
+ * (cut in half: not JSON), close the connection right after a record, or go silent after it (a dead link that
+ * never closes: no records, no pongs).
  */
 export interface KrakenVenueFaults {
   drop?: number[];
   corruptChecksum?: number[];
   garble?: number[];
   closeAfter?: number;
+  /** Go silent after this record, pongs included, keeping the connection open: a dead link. */
+  stallAfter?: number;
   /** How many connections (from the first) the faults apply to. Default 1. */
   faultConnections?: number;
 }
@@ -50,7 +53,15 @@ export interface KrakenVenue {
   api: "v1" | "v2";
   /** The inbound ws records played on each connection. */
   records: readonly CaptureRecord[];
-  stats: { connections: number; sent: number; dropped: number; corrupted: number; closes: number; subscribes: number };
+  stats: {
+    connections: number;
+    sent: number;
+    dropped: number;
+    corrupted: number;
+    closes: number;
+    stalls: number;
+    subscribes: number;
+  };
   stop(): void;
 }
 
@@ -58,6 +69,7 @@ interface Conn {
   index: number;
   abort: AbortController;
   started: boolean;
+  stalled: boolean;
   nextChannelId: number;
 }
 
@@ -114,7 +126,7 @@ export async function startKrakenVenue(options: KrakenVenueOptions): Promise<Kra
   const corrupt = new Set(faults.corruptChecksum ?? []);
   const garble = new Set(faults.garble ?? []);
   const faultConnections = faults.faultConnections ?? 1;
-  const stats = { connections: 0, sent: 0, dropped: 0, corrupted: 0, closes: 0, subscribes: 0 };
+  const stats = { connections: 0, sent: 0, dropped: 0, corrupted: 0, closes: 0, stalls: 0, subscribes: 0 };
   const open = new Set<ServerWebSocket<Conn>>();
 
   async function play(ws: ServerWebSocket<Conn>): Promise<void> {
@@ -143,6 +155,11 @@ export async function startKrakenVenue(options: KrakenVenueOptions): Promise<Kra
           }
           ws.send(text);
           stats.sent++;
+          if (faulty && faults.stallAfter === i) {
+            stats.stalls++;
+            conn.stalled = true;
+            conn.abort.abort();
+          }
           if (faulty && faults.closeAfter === i) {
             stats.closes++;
             conn.abort.abort();
@@ -218,7 +235,13 @@ export async function startKrakenVenue(options: KrakenVenueOptions): Promise<Kra
         return new Response(restBody, { headers: { "content-type": "application/json" } });
       }
       const ok = srv.upgrade(req, {
-        data: { index: ++stats.connections, abort: new AbortController(), started: false, nextChannelId: 90001 },
+        data: {
+          index: ++stats.connections,
+          abort: new AbortController(),
+          started: false,
+          stalled: false,
+          nextChannelId: 90001,
+        },
       });
       return ok ? undefined : new Response("Kraken replay venue: WebSocket at / (v1) or /v2", { status: 426 });
     },
@@ -227,6 +250,7 @@ export async function startKrakenVenue(options: KrakenVenueOptions): Promise<Kra
         open.add(ws);
       },
       message(ws, message) {
+        if (ws.data.stalled) return;
         let m: Record<string, unknown>;
         try {
           m = JSON.parse(String(message)) as Record<string, unknown>;
