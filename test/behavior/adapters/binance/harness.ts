@@ -201,6 +201,7 @@ export function checkTopAfterEachDelta(tlvs: Tlv[], tickers: Ticker[]): [number,
     if (!latest) continue;
     checked++;
     if (sameTop(b, latest)) matched++;
+    else if (process.env.BNX_DEBUG) console.log("mismatch", u, u0, latest, b.top(), b.bids.size, b.asks.size);
   }
   return [checked, matched];
 }
