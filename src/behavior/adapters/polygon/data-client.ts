@@ -1,13 +1,14 @@
 import type { PublicClient } from "viem";
 import { ApError } from "../../../core/errors.ts";
+import { TlvType } from "../../../data/tlv-layouts.ts";
 import type { MarketPublisher } from "../common/market-publisher.ts";
 import type { VenueSocketState } from "../common/venue-socket.ts";
 import { V2_TOPICS, V3_TOPICS } from "./abi.ts";
 import type { PolygonCollectorConfig } from "./config.ts";
-import { decodePoolLog } from "./decode-pool-log.ts";
 import { PolygonCollectorError } from "./errors.ts";
 import { createRpcClient, PolygonInstrumentProvider } from "./instrument-provider.ts";
 import { JsonRpcSocket } from "./json-rpc-socket.ts";
+import { PoolEventEncoder } from "./pool-event-encoder.ts";
 import type { PoolInfo, RpcLog } from "./pool-info.ts";
 
 /** StateInvalidation reasons (PROTOCOL.md §6). */
@@ -76,7 +77,13 @@ export class PolygonDataClient {
   readonly provider: PolygonInstrumentProvider | undefined;
   readonly rpc: JsonRpcSocket;
   private readonly poolsByAddress = new Map<string, PoolInfo>();
-  private readonly seen = new Map<number, Set<number>>();
+  /**
+   * Published events by key block * 2^20 + logIndex (exact below 2^52), with the keys in arrival order for pruning
+   * past the reorg window: one Set for all, no allocation per block.
+   */
+  private readonly seen = new Set<number>();
+  private seenOrder: number[] = [];
+  private seenHead = 0;
   private readonly client: PublicClient | undefined;
   private session = 0;
   private syncing = true;
@@ -90,6 +97,7 @@ export class PolygonDataClient {
   private resolveReady!: () => void;
   private keepAlive: ReturnType<typeof setInterval> | undefined;
   private readonly topics: string[];
+  private readonly encoder = new PoolEventEncoder();
 
   constructor(
     readonly config: PolygonCollectorConfig,
@@ -331,40 +339,53 @@ export class PolygonDataClient {
     this.ingestLog(log, true);
   }
 
-  /** One log, live or backfilled: de-duplicated by (block, logIndex), decoded, published. Never throws. */
+  /**
+   * One log, live or backfilled: written as its TLV value by the encoder, de-duplicated by (block, logIndex),
+   * published. Never throws: a bad log is counted and reported.
+   */
   ingestLog(log: RpcLog, _live: boolean): void {
     this.counters.logsIn++;
-    const pool = typeof log?.address === "string" ? this.poolsByAddress.get(log.address.toLowerCase()) : undefined;
+    const address = log?.address;
+    // nodes send lower-case addresses; toLowerCase() (an allocation) only for one that is not found as sent
+    const pool =
+      typeof address === "string"
+        ? (this.poolsByAddress.get(address) ?? this.poolsByAddress.get(address.toLowerCase()))
+        : undefined;
     if (!pool) {
       this.counters.unknownPoolLogs++;
       return;
     }
-    let event: ReturnType<typeof decodePoolLog>;
+    const enc = this.encoder;
+    let type: number;
     try {
-      event = decodePoolLog(log, pool);
+      type = enc.encode(log, pool);
     } catch (e) {
       this.counters.decodeErrors++;
       this.hooks.onProblem?.("bad log", e);
       return;
     }
-    if (event === null) {
+    if (type === 0) {
       this.counters.ignoredLogs++;
       return;
     }
-    const block = Number(event.value.blockNumber);
-    const index = event.value.logIndex;
-    let keys = this.seen.get(block);
+    const block = enc.blockNumber;
+    if (block > 0xffffffff || enc.logIndex >= 1048576) {
+      this.counters.decodeErrors++;
+      this.hooks.onProblem?.(`block ${block} / log index ${enc.logIndex} out of the supported range`, undefined);
+      return;
+    }
+    const key = block * 1048576 + enc.logIndex;
     if (log.removed === true) {
-      if (!keys?.delete(index)) {
+      if (!this.seen.delete(key)) {
         this.counters.removedUnseen++;
         return;
       }
-      this.publishEvent(event, true);
+      this.publishEvent(type, true);
       this.counters.corrections++;
       this.publisher.publish("StateInvalidation", {
         instrument: pool.instrument,
         reason: REASON_REORG,
-        venueSequence: event.value.blockNumber,
+        venueSequence: BigInt(block),
       });
       if (this.provider && !this.syncing) {
         this.counters.resyncs++;
@@ -375,47 +396,55 @@ export class PolygonDataClient {
       }
       return;
     }
-    if (keys === undefined) {
-      keys = new Set();
-      this.seen.set(block, keys);
-    } else if (keys.has(index)) {
+    if (this.seen.has(key)) {
       this.counters.duplicates++;
       return;
     }
-    keys.add(index);
+    this.seen.add(key);
+    this.seenOrder.push(key);
     if (block > this.highestBlock) {
       this.highestBlock = block;
       if ((++this.pruneTick & 255) === 0) this.prune();
     }
-    this.publishEvent(event, false);
+    this.publishEvent(type, false);
   }
 
-  /** Publishes an event; the per-type counters count events added (corrections are counted apart). */
-  private publishEvent(event: NonNullable<ReturnType<typeof decodePoolLog>>, correction: boolean): void {
+  /** Publishes the encoder's TLV; the per-type counters count events added (corrections are counted apart). */
+  private publishEvent(type: number, correction: boolean): void {
+    const value = this.encoder.value.subarray(0, this.encoder.length);
     const add = correction ? 0 : 1;
-    switch (event.name) {
-      case "PoolSwap":
-        this.publisher.publish("PoolSwap", event.value);
-        this.counters.swaps += add;
+    const c = this.counters;
+    switch (type) {
+      case TlvType.PoolSwap:
+        this.publisher.publishRaw(type, "PoolSwap", value);
+        c.swaps += add;
         break;
-      case "PoolSync":
-        this.publisher.publish("PoolSync", event.value);
-        this.counters.syncs += add;
+      case TlvType.PoolSync:
+        this.publisher.publishRaw(type, "PoolSync", value);
+        c.syncs += add;
         break;
-      case "PoolMint":
-        this.publisher.publish("PoolMint", event.value);
-        this.counters.mints += add;
+      case TlvType.PoolMint:
+        this.publisher.publishRaw(type, "PoolMint", value);
+        c.mints += add;
         break;
-      case "PoolBurn":
-        this.publisher.publish("PoolBurn", event.value);
-        this.counters.burns += add;
+      case TlvType.PoolBurn:
+        this.publisher.publishRaw(type, "PoolBurn", value);
+        c.burns += add;
         break;
     }
   }
 
+  /** Forgets keys of blocks older than the reorg window (keys arrive in block order, backfill and live alike). */
   private prune(): void {
-    const floor = this.highestBlock - this.window;
-    for (const block of this.seen.keys()) if (block < floor) this.seen.delete(block);
+    const floorKey = (this.highestBlock - this.window) * 1048576;
+    const order = this.seenOrder;
+    let i = this.seenHead;
+    while (i < order.length && order[i] < floorKey) this.seen.delete(order[i++]);
+    if (i > 4096 && i * 2 > order.length) {
+      this.seenOrder = order.slice(i);
+      i = 0;
+    }
+    this.seenHead = i;
   }
 
   private ping(): void {
