@@ -227,9 +227,12 @@ export function verifyAuditLog(path: string): AuditVerification {
         message: `record ${r.n} (line ${line}) does not chain to the record before it: record ${r.n - 1} was replaced or a record was inserted`,
       });
     }
+    // a record found again or behind the sequence does not move the chain: the next one must link to the last in order
+    if (!seen.has(r.n) && r.n >= expect) {
+      expect = r.n + 1;
+      prevHash = r.hash;
+    }
     seen.add(r.n);
-    expect = Math.max(expect, r.n + 1);
-    prevHash = r.hash;
   }
   const headPath = `${path}.head`;
   if (existsSync(headPath)) {
