@@ -78,18 +78,6 @@ export class MarketPublisher {
     this.options.sink?.(frame);
   }
 
-  /**
-   * Publishes one TLV given as its value bytes, for a collector that writes TLV values itself on its hot path (the
-   * Polygon collector writes pool events straight from the log's hex). Counted under `name`, like publish().
-   */
-  publishRaw(type: number, name: string, value: Uint8Array, timestampNs?: bigint): void {
-    const frame = this.builder.begin(timestampNs).addRaw(type, value).finish();
-    this.framesOut++;
-    this.counts[name] = (this.counts[name] ?? 0) + 1;
-    this.bus?.send(frame);
-    this.options.sink?.(frame);
-  }
-
   /** Resolves when queued frames have gone to the relay (or at once without a relay). */
   async flushed(): Promise<void> {
     if (this.bus) await this.bus.drained(0);
