@@ -28,6 +28,9 @@ const main = defineCommand({
     record: () => import("./record.ts").then((m) => m.default),
     tap: () => import("./tap.ts").then((m) => m.default),
     replay: () => import("./replay.ts").then((m) => m.default),
+    halt: () => import("./halt.ts").then((m) => m.default),
+    resume: () => import("./resume.ts").then((m) => m.default),
+    audit: () => import("./audit.ts").then((m) => m.default),
   },
 });
 
