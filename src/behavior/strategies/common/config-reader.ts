@@ -62,6 +62,13 @@ export class ConfigReader {
     return v;
   }
 
+  text(key: string, def: string): string {
+    const v = this.get(key);
+    if (v === undefined) return def;
+    if (typeof v !== "string") this.fail(key, v, "a string");
+    return v;
+  }
+
   strings(key: string, def: readonly string[]): readonly string[] {
     const v = this.get(key);
     if (v === undefined) return def;
