@@ -18,7 +18,8 @@ import { playRecords } from "./capture-records.ts";
  *
  * Faults for tests: `reorgLogs` (after log i, the same log again with removed:true, then re-included), `corruptLogs`
  * (log i sent with its data cut short), `dropLogs` (log i never notified, though on the chain: only a backfill finds
- * it), `closeAfterMessages` (the first connection is closed after N notifications).
+ * it), `closeAfterMessages` (the first connection is closed after N notifications), `silentAfterMessages` (the first
+ * connection goes silent after N notifications without closing: a dead connection).
  */
 export interface PolygonVenueOptions {
   /** eth_getLogs JSON-lines files (.gz read too), or the logs themselves. */
@@ -41,6 +42,8 @@ export interface PolygonVenueOptions {
     corruptLogs?: number[];
     dropLogs?: number[];
     closeAfterMessages?: number;
+    /** The first connection stops sending anything (answers too) after N notifications, without closing. */
+    silentAfterMessages?: number;
   };
 }
 
@@ -73,6 +76,8 @@ interface Conn {
   n: number;
   subs: Map<string, Subscription>;
   sent: number;
+  /** A dead connection (fault): open, but nothing is sent any more. */
+  silent: boolean;
 }
 
 const DEFAULT_POOLS = join(import.meta.dir, "../../../fixtures/polygon/pools.json");
@@ -108,6 +113,7 @@ export async function startPolygonVenue(options: PolygonVenueOptions): Promise<P
     const address = log.address.toLowerCase();
     const body = text ?? JSON.stringify(log);
     for (const ws of conns) {
+      if (ws.data.silent) continue;
       for (const [id, s] of ws.data.subs) {
         if (s.addresses && !s.addresses.has(address)) continue;
         if (s.topic0s && !s.topic0s.has(log.topics[0])) continue;
@@ -116,6 +122,10 @@ export async function startPolygonVenue(options: PolygonVenueOptions): Promise<P
         if (++ws.data.sent === faults.closeAfterMessages && ws.data.n === 1) {
           stats.closedByFault++;
           ws.close(1001, "fault: close after messages");
+          break;
+        }
+        if (ws.data.sent === faults.silentAfterMessages && ws.data.n === 1) {
+          ws.data.silent = true;
           break;
         }
       }
@@ -274,7 +284,8 @@ export async function startPolygonVenue(options: PolygonVenueOptions): Promise<P
     hostname: "127.0.0.1",
     port: options.port ?? 0,
     fetch(req, srv) {
-      if (srv.upgrade(req, { data: { n: ++stats.connections, subs: new Map(), sent: 0 } })) return undefined;
+      if (srv.upgrade(req, { data: { n: ++stats.connections, subs: new Map(), sent: 0, silent: false } }))
+        return undefined;
       return new Response("Polygon replay venue: WebSocket JSON-RPC only\n", { status: 426 });
     },
     websocket: {
@@ -282,6 +293,7 @@ export async function startPolygonVenue(options: PolygonVenueOptions): Promise<P
         conns.add(ws);
       },
       message(ws, message) {
+        if (ws.data.silent) return;
         ws.send(handle(ws, typeof message === "string" ? message : new TextDecoder().decode(message)));
       },
       close(ws) {

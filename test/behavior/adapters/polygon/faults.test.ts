@@ -60,6 +60,20 @@ describe("PolygonDataClient faults", () => {
     expect(c.snapshots).toBe(1); // metadata and snapshot are not read again after a reconnect
   });
 
+  test("a dead connection (open but silent) is detected by the stale timeout, then reconnect and backfill", async () => {
+    using h = await Harness.start(
+      { logs: V3_DAY, faults: { silentAfterMessages: 500 } },
+      { pools: [V3_POOL], staleAfterMs: 300 },
+    );
+    await h.client.ready();
+    await h.until(() => h.client.counters.gaps === 1 && h.client.counters.state === "open");
+    await h.venue.done;
+    await h.until(() => h.of("PoolSwap").length === 3098 && h.of("PoolBurn").length === 141);
+    expect(h.of("PoolSwap").map((s) => pick(s, SWAP_KEYS))).toEqual(daySwaps.map(expectedV3Swap));
+    const c = h.client.stats();
+    expect([c.staleTimeouts, c.reconnects, c.backfills]).toEqual([1, 1, 1]);
+  });
+
   test("a corrupted log is counted as a decode error and skipped; the collector carries on", async () => {
     const victim = daySwaps[100];
     using h = await Harness.start(
