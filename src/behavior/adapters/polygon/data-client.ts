@@ -34,6 +34,7 @@ export interface PolygonCounters {
   pools: number;
   poolsRefused: number;
   snapshots: number;
+  snapshotErrors: number;
   logsIn: number;
   swaps: number;
   syncs: number;
@@ -117,6 +118,7 @@ export class PolygonDataClient {
       pools: 0,
       poolsRefused: 0,
       snapshots: 0,
+      snapshotErrors: 0,
       logsIn: 0,
       swaps: 0,
       syncs: 0,
@@ -264,7 +266,7 @@ export class PolygonDataClient {
       this.counters.sessionErrors++;
       this.hooks.onProblem?.("session failed", e);
       // A disconnect restarts the session by itself; any other failure forces a fresh connection.
-      if (!(e instanceof PolygonCollectorError && e.code === "RpcDisconnected")) {
+      if (!isDisconnect(e)) {
         this.rpc.reconnect(`session failed: ${e instanceof Error ? e.message : String(e)}`);
       }
     }
@@ -277,7 +279,7 @@ export class PolygonDataClient {
       else {
         this.counters.poolsRefused++;
         this.hooks.onProblem?.(`pool ${this.config.pools[i]} refused`, r.reason);
-        if (r.reason instanceof PolygonCollectorError && r.reason.code === "RpcDisconnected") throw r.reason;
+        if (isDisconnect(r.reason)) throw r.reason;
       }
     });
     if (this.poolsByAddress.size === 0) {
@@ -290,8 +292,20 @@ export class PolygonDataClient {
     }
   }
 
+  /**
+   * One PoolState per pool. A read that fails (a node without archive state refuses an old block) is reported and
+   * skipped, not fatal: the events still flow; only a lost connection aborts the session.
+   */
   private async snapshotAll(blockNumber: bigint): Promise<void> {
-    for (const pool of this.poolsByAddress.values()) await this.snapshot(pool, blockNumber);
+    for (const pool of this.poolsByAddress.values()) {
+      try {
+        await this.snapshot(pool, blockNumber);
+      } catch (e) {
+        if (isDisconnect(e)) throw e;
+        this.counters.snapshotErrors++;
+        this.hooks.onProblem?.(`PoolState of ${pool.address} at block ${blockNumber} failed`, e);
+      }
+    }
   }
 
   private async snapshot(pool: PoolInfo, blockNumber: bigint): Promise<void> {
@@ -456,6 +470,14 @@ export class PolygonDataClient {
         if (!(e instanceof ApError && e.code === "RpcDisconnected")) this.hooks.onProblem?.("keep-alive failed", e);
       });
   }
+}
+
+/** A lost connection, also when it comes wrapped by viem (its errors keep the transport's error as `cause`). */
+function isDisconnect(e: unknown): boolean {
+  for (let x = e, depth = 0; x instanceof Error && depth < 8; x = x.cause, depth++) {
+    if (x instanceof PolygonCollectorError) return x.code === "RpcDisconnected";
+  }
+  return false;
 }
 
 function hex(n: number): string {
