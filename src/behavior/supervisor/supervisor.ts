@@ -47,6 +47,8 @@ class Managed {
   restarts = 0;
   crashTimes: number[] = [];
   stats: ServiceStats | undefined;
+  /** The detail of the last `ready` line (e.g. a venue's URLs), handed to dependents as {ready:<name>:<n>}. */
+  readyDetail = "";
   lastError: string | null = null;
   restartTimer: ReturnType<typeof setTimeout> | undefined;
   /** Resolves when the current process reports ready, rejects when it exits or times out first. */
@@ -101,8 +103,16 @@ export class Supervisor {
     m.state = "starting";
     m.startedAt = Date.now();
     m.stats = undefined;
-    this.log(spec.name, `starting: ${spec.command.join(" ")}`);
-    const proc = Bun.spawn([...spec.command], {
+    let command: string[];
+    try {
+      command = spec.command.map((arg) => this.resolveArg(arg));
+    } catch (e) {
+      m.state = "failed";
+      m.lastError = (e as Error).message;
+      return Promise.reject(e);
+    }
+    this.log(spec.name, `starting: ${command.join(" ")}`);
+    const proc = Bun.spawn(command, {
       stdin: "ignore",
       stdout: "pipe",
       stderr: "pipe",
@@ -132,7 +142,10 @@ export class Supervisor {
         clearTimeout(timeout);
         m.state = "ready";
         m.readyAt = Date.now();
+        const changed = m.readyDetail !== "" && m.readyDetail !== parsed.detail;
+        m.readyDetail = parsed.detail;
         this.log(spec.name, `ready ${parsed.detail}`.trim());
+        if (changed) this.restartDependents(spec.name);
         this.onEvent({ kind: "ready", service: spec.name, pid: proc.pid, ms: m.readyAt - m.startedAt });
         m.readyWaiter?.resolve();
         m.readyWaiter = undefined;
@@ -221,6 +234,34 @@ export class Supervisor {
     }, this.config.supervisor.stopTimeoutMs);
     await proc.exited;
     clearTimeout(killer);
+  }
+
+  /**
+   * `{ready:<service>:<n>}` in a command argument becomes the n-th word of that service's ready line: how a
+   * collector learns the URL of the replay venue it depends on (ports are chosen at start).
+   */
+  private resolveArg(arg: string): string {
+    return arg.replace(/\{ready:([\w-]+):(\d+)\}/g, (whole, name: string, index: string) => {
+      const word = this.services.get(name)?.readyDetail.split(/\s+/)[Number(index)];
+      if (word === undefined || word === "") {
+        throw new ApError({
+          code: "UnresolvedDependency",
+          message: `${whole}: ${name} has not reported that value`,
+          facts: { placeholder: whole, service: name },
+          hint: `declare ${name} in dependsOn so it is ready first`,
+        });
+      }
+      return word;
+    });
+  }
+
+  /** A dependency came back with a different ready line (a new port): its dependents must follow it. */
+  private restartDependents(name: string): void {
+    for (const m of this.services.values()) {
+      if (!m.spec.dependsOn.includes(name) || m.state !== "ready") continue;
+      this.log(m.spec.name, `${name} changed its address: restarting`);
+      this.restart(m.spec.name).catch((e: Error) => this.log(m.spec.name, `restart failed: ${e.message}`));
+    }
   }
 
   /** Stops everything in reverse dependency order. */

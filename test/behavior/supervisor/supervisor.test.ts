@@ -152,3 +152,39 @@ describe("Supervisor", () => {
     expect(readFileSync(join(sup.runDir, "logs/counted.log"), "utf8")).toMatch(/^\S+Z counted hello$/m);
   });
 });
+
+describe("Supervisor dependencies", () => {
+  test("a dependent gets its dependency's ready words in {ready:<name>:<n>}", async () => {
+    const ev = events();
+    const venue = script(
+      "venue",
+      `process.stdout.write("ready ws://127.0.0.1:1234 http://127.0.0.1:1234\\n"); setInterval(() => {}, 1000);`,
+    );
+    const collector: ServiceSpec = {
+      name: "collector",
+      command: [
+        process.execPath,
+        "-e",
+        `process.stdout.write("ready " + process.argv.slice(-2).join(",") + "\\n"); setInterval(() => {}, 1000);`,
+        "{ready:venue:0}",
+        "{ready:venue:1}",
+      ],
+      dependsOn: ["venue"],
+    };
+    sup = new Supervisor(config, runDir(), [collector, venue], ev.on);
+    await sup.start();
+    expect(readFileSync(join(sup.runDir, "logs/collector.log"), "utf8")).toContain(
+      "ready ws://127.0.0.1:1234,http://127.0.0.1:1234",
+    );
+  });
+
+  test("an unknown placeholder fails the start with a clear reason", async () => {
+    const bad: ServiceSpec = { name: "x", command: [process.execPath, "-e", "", "{ready:nobody:0}"], dependsOn: [] };
+    sup = new Supervisor(config, runDir(), [bad]);
+    const err = await sup.start().then(
+      () => undefined,
+      (e: Error) => e,
+    );
+    expect(err?.message).toContain("{ready:nobody:0}: nobody has not reported that value");
+  });
+});
