@@ -11,7 +11,8 @@ import { ConfigError } from "./errors.ts";
 type IntSpec = { kind: "int"; min: number; max: number; default: number; doc: string };
 type StrSpec = { kind: "string"; default: string; doc: string; pattern?: RegExp };
 type ListSpec = { kind: "list"; options: readonly string[]; default: readonly string[]; doc: string };
-type KeySpec = IntSpec | StrSpec | ListSpec;
+type BoolSpec = { kind: "bool"; default: boolean; doc: string };
+type KeySpec = IntSpec | StrSpec | ListSpec | BoolSpec;
 
 const int = (min: number, max: number, def: number, doc: string): IntSpec => ({
   kind: "int",
@@ -28,6 +29,30 @@ export const CONFIG_SPEC = {
       default: "",
       doc: "run directory (sockets, logs, pid); default $XDG_RUNTIME_DIR/ap or /tmp/ap-<uid>",
     } as StrSpec,
+    profile: {
+      kind: "string",
+      default: "demo",
+      pattern: /^(demo|live|relays)$/,
+      doc: "what ap up runs: demo (recorded data through local replay venues), live (real venues' public feeds), relays (the bus only)",
+    } as StrSpec,
+  },
+  demo: {
+    cex_speed: {
+      kind: "string",
+      default: "1x",
+      pattern: /^(max|\d+(\.\d+)?x?)$/,
+      doc: "replay speed of the CEX captures (1x, 10x, max)",
+    } as StrSpec,
+    dex_speed: {
+      kind: "string",
+      default: "30x",
+      pattern: /^(max|\d+(\.\d+)?x?)$/,
+      doc: "replay speed of the Polygon capture (block times)",
+    } as StrSpec,
+    loop: { kind: "bool", default: true, doc: "start the captures over when they end" } as BoolSpec,
+  },
+  dashboard: {
+    port: int(0, 65_535, 0, "dashboard port on 127.0.0.1 (0: a free port, printed by ap up)"),
   },
   supervisor: {
     ready_timeout_ms: int(100, 120_000, 10_000, "how long a service may take to report ready"),
@@ -55,15 +80,31 @@ export const CONFIG_SPEC = {
 } as const satisfies Record<string, Record<string, KeySpec>>;
 
 type Camel<S extends string> = S extends `${infer H}_${infer T}` ? `${H}${Capitalize<Camel<T>>}` : S;
-type ValueOf<S extends KeySpec> = S extends IntSpec ? number : S extends ListSpec ? string[] : string;
+type ValueOf<S extends KeySpec> = S extends IntSpec
+  ? number
+  : S extends ListSpec
+    ? string[]
+    : S extends BoolSpec
+      ? boolean
+      : string;
 type Section<T extends Record<string, KeySpec>> = { readonly [K in keyof T & string as Camel<K>]: ValueOf<T[K]> };
 
 export type ApConfig = Section<(typeof CONFIG_SPEC)[""]> & {
+  readonly demo: Section<(typeof CONFIG_SPEC)["demo"]>;
+  readonly dashboard: Section<(typeof CONFIG_SPEC)["dashboard"]>;
   readonly supervisor: Section<(typeof CONFIG_SPEC)["supervisor"]>;
   readonly relays: Section<(typeof CONFIG_SPEC)["relays"]>;
+  /** Tables validated by the services that own them (OWNED_SECTIONS), as parsed. */
+  readonly owned: Readonly<Record<string, unknown>>;
   /** Where the file came from ("" when no file). */
   readonly source: string;
 };
+
+/**
+ * Tables that belong to one service and are validated by it when it starts (it reads the same file): execution
+ * ([risk], [execution], [breakers]), strategies ([strategies.<name>]) and collectors ([venues.<venue>]).
+ */
+export const OWNED_SECTIONS = ["risk", "execution", "breakers", "strategies", "venues"] as const;
 
 const camel = (s: string) => s.replace(/_([a-z0-9])/g, (_, c: string) => c.toUpperCase());
 const envName = (section: string, key: string) =>
@@ -107,13 +148,20 @@ export function parseConfig(
   env: Record<string, string | undefined>,
   source = "",
 ): ApConfig {
-  const out: Record<string, unknown> = { source };
+  const owned: Record<string, unknown> = {};
+  const out: Record<string, unknown> = { source, owned };
   const where = source || "config";
   for (const key of Object.keys(file)) {
+    if ((OWNED_SECTIONS as readonly string[]).includes(key)) {
+      owned[key] = file[key];
+      continue;
+    }
     const isSection = key in CONFIG_SPEC && key !== "";
     const isTop = key in CONFIG_SPEC[""];
-    if (!isSection && !isTop)
-      unknownKey(where, key, [...Object.keys(CONFIG_SPEC[""]), ...Object.keys(CONFIG_SPEC).filter(Boolean)]);
+    if (!isSection && !isTop) {
+      const known = [...Object.keys(CONFIG_SPEC[""]), ...Object.keys(CONFIG_SPEC).filter(Boolean), ...OWNED_SECTIONS];
+      unknownKey(where, key, known);
+    }
   }
   for (const [section, keys] of Object.entries(CONFIG_SPEC) as [string, Record<string, KeySpec>][]) {
     const fromFile = (section ? file[section] : file) as Record<string, unknown> | undefined;
@@ -148,17 +196,7 @@ export function parseConfig(
         origin = where;
       }
       if (raw !== undefined && raw !== "") {
-        value =
-          spec.kind === "int"
-            ? /^-?\d+$/.test(raw)
-              ? Number(raw)
-              : raw
-            : spec.kind === "list"
-              ? raw
-                  .split(",")
-                  .map((s) => s.trim())
-                  .filter(Boolean)
-              : raw;
+        value = fromEnv(spec, raw);
         origin = variable;
       }
       target[camel(key)] = check(spec, name, value, origin);
@@ -167,6 +205,18 @@ export function parseConfig(
     else Object.assign(out, target);
   }
   return out as ApConfig;
+}
+
+/** Environment text to the key's type; what does not convert is left as text for check() to refuse. */
+function fromEnv(spec: KeySpec, raw: string): unknown {
+  if (spec.kind === "int") return /^-?\d+$/.test(raw) ? Number(raw) : raw;
+  if (spec.kind === "list")
+    return raw
+      .split(",")
+      .map((s) => s.trim())
+      .filter(Boolean);
+  if (spec.kind === "bool") return raw === "true" || raw === "1" ? true : raw === "false" || raw === "0" ? false : raw;
+  return raw;
 }
 
 function check(spec: KeySpec, name: string, value: unknown, origin: string): unknown {
@@ -183,12 +233,18 @@ function check(spec: KeySpec, name: string, value: unknown, origin: string): unk
       fail(`an integer in ${spec.min}..${spec.max}`);
     return value;
   }
+  if (spec.kind === "bool") {
+    if (typeof value !== "boolean") fail("true or false");
+    return value;
+  }
   if (spec.kind === "list") {
     if (!Array.isArray(value) || value.some((v) => typeof v !== "string" || !spec.options.includes(v)))
       fail(`a list of ${spec.options.join(", ")}`);
     return [...(value as string[])];
   }
-  if (typeof value !== "string" || (spec.pattern && !spec.pattern.test(value))) fail("a string");
+  if (typeof value !== "string" || (spec.pattern && !spec.pattern.test(value))) {
+    fail(spec.pattern ? `a string matching ${spec.pattern}` : "a string");
+  }
   return value;
 }
 
