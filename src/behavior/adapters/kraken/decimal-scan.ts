@@ -99,6 +99,40 @@ export function scanEpochSecondsNs(s: string, start: number, end: number): bigin
   return BigInt(sec) * 1_000_000_000n + BigInt(frac);
 }
 
+/**
+ * Kraken v1 time as integer microseconds (exact: 1.7e15 < 2^53), or -1 when it has more than 6 fraction digits or
+ * is not a time. The hot path keeps the latest level time of a message this way and makes one bigint at the end.
+ */
+export function scanEpochMicros(s: string, start: number, end: number): number {
+  let sec = 0;
+  let frac = 0;
+  let fd = -1;
+  for (let i = start; i < end; i++) {
+    const c = s.charCodeAt(i);
+    if (c === 46) {
+      if (fd >= 0) return -1;
+      fd = 0;
+      continue;
+    }
+    const d = c - 48;
+    if (d < 0 || d > 9) return -1;
+    if (fd < 0) {
+      sec = sec * 10 + d;
+      if (sec > 1e11) return -1;
+    } else {
+      if (fd === 6) return -1;
+      frac = frac * 10 + d;
+      fd++;
+    }
+  }
+  if (fd > 0) frac *= POW10[6 - fd];
+  return sec * 1e6 + frac;
+}
+
+/** The minute of the last v2 time seen ("2023-07-30T15:29") and its epoch ms: Date.UTC runs once a minute. */
+const minuteKey = new Int32Array(16).fill(-1);
+let minuteMs = 0;
+
 /** Kraken v2 time "2023-07-30T15:29:58.343415Z" (RFC 3339, UTC) -> ns since the epoch, or -1n. */
 export function scanRfc3339Ns(s: string, start: number, end: number): bigint {
   if (end - start < 20 || s.charCodeAt(start + 10) !== 84 || s.charCodeAt(end - 1) !== 90) return -1n;
@@ -111,8 +145,21 @@ export function scanRfc3339Ns(s: string, start: number, end: number): bigint {
     }
     return v;
   };
-  const ms = Date.UTC(n(0, 4), n(5, 2) - 1, n(8, 2), n(11, 2), n(14, 2), n(17, 2));
-  if (!Number.isInteger(ms)) return -1n;
+  let same = true;
+  for (let i = 0; i < 16; i++) {
+    if (minuteKey[i] !== s.charCodeAt(start + i)) {
+      same = false;
+      break;
+    }
+  }
+  if (!same) {
+    const ms = Date.UTC(n(0, 4), n(5, 2) - 1, n(8, 2), n(11, 2), n(14, 2), 0);
+    if (!Number.isInteger(ms)) return -1n;
+    minuteMs = ms;
+    for (let i = 0; i < 16; i++) minuteKey[i] = s.charCodeAt(start + i);
+  }
+  const sec = n(17, 2);
+  if (!(sec <= 60)) return -1n;
   let frac = 0;
   let fd = 0;
   if (s.charCodeAt(start + 19) === 46) {
@@ -123,7 +170,8 @@ export function scanRfc3339Ns(s: string, start: number, end: number): bigint {
     }
     frac *= POW10[9 - fd];
   }
-  return BigInt(ms) * 1_000_000n + BigInt(frac);
+  // (minute ms + seconds) in ms is an exact integer < 2^53; the fraction is added in ns
+  return BigInt(minuteMs + sec * 1000) * 1_000_000n + BigInt(frac);
 }
 
 /**

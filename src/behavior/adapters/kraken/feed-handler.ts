@@ -3,12 +3,13 @@ import { InstrumentId } from "../../../data/instrument-id.ts";
 import type { BookDelta } from "../../../data/tlv-layouts.ts";
 import type { MarketPublisher } from "../common/market-publisher.ts";
 import { OrderBook } from "../common/order-book.ts";
-import { krakenBookChecksum } from "./checksum.ts";
+import { BookChecksum } from "./checksum.ts";
 import {
   BAD_DECIMAL,
   decimalScan,
   fractionDigits,
   scanDecimal,
+  scanEpochMicros,
   scanEpochSecondsNs,
   scanRfc3339Ns,
 } from "./decimal-scan.ts";
@@ -75,6 +76,7 @@ export interface KrakenCounters {
 /** One book per venue symbol. */
 export class KrakenBook {
   readonly book = new OrderBook();
+  readonly checksum = new BookChecksum();
   synced = false;
   /** Per-book message counter since the last snapshot (Kraken has no book sequence). */
   updateId = 0;
@@ -128,6 +130,8 @@ export class KrakenFeedHandler {
   private readonly changes: BookDelta["changes"] = [];
   private resyncRequested = false;
   private msgTsNs = 0n;
+  /** Latest v1 level time of the message in integer microseconds (one bigint per message, not per level). */
+  private msgTsUs = 0;
   private levelError = false;
   private readonly maxLevels: number;
 
@@ -178,7 +182,8 @@ export class KrakenFeedHandler {
       this.bad("v1 message without a channel id", text);
       return;
     }
-    const channelId = Number(text.slice(c.a, c.b));
+    let channelId = 0;
+    for (let i = c.a; i < c.b && channelId < 1e15; i++) channelId = channelId * 10 + text.charCodeAt(i) - 48;
     let info = this.channels.get(channelId);
     if (info === undefined) {
       // No subscriptionStatus seen for this id (e.g. joined mid-session): name and pair close the array.
@@ -214,6 +219,7 @@ export class KrakenFeedHandler {
     const changes = this.changes;
     changes.length = 0;
     this.msgTsNs = 0n;
+    this.msgTsUs = 0;
     this.levelError = false;
     let snapshot = false;
     let checksumAt = -1;
@@ -248,6 +254,10 @@ export class KrakenFeedHandler {
     if (!c.ok) {
       this.bad("v1 book message does not parse", text);
       return;
+    }
+    if (this.msgTsUs > 0) {
+      const ns = BigInt(this.msgTsUs) * 1000n;
+      if (ns > this.msgTsNs) this.msgTsNs = ns;
     }
     if (snapshot) {
       this.counters.bookSnapshots++;
@@ -284,8 +294,12 @@ export class KrakenFeedHandler {
       const qa = c.a;
       const qb = c.b;
       if (c.eat(44) && c.str()) {
-        const ts = scanEpochSecondsNs(text, c.a, c.b);
-        if (ts > this.msgTsNs) this.msgTsNs = ts;
+        const us = scanEpochMicros(text, c.a, c.b);
+        if (us > this.msgTsUs) this.msgTsUs = us;
+        else if (us < 0) {
+          const ns = scanEpochSecondsNs(text, c.a, c.b); // more than 6 fraction digits: exact, slower
+          if (ns > this.msgTsNs) this.msgTsNs = ns;
+        }
       }
       while (c.eat(44)) if (!c.skip()) return false; // "r" (republish) and anything newer
       if (!c.expect(RBRACKET)) return false;
@@ -349,8 +363,15 @@ export class KrakenFeedHandler {
         } else if (c.is("data")) {
           dataAt = c.i;
           if (!c.skip()) break;
+        } else if (c.is("event")) {
+          if (!c.str()) break;
+          if (c.is("heartbeat")) {
+            this.counters.heartbeats++; // {"event":"heartbeat"}: once a second per idle v1 connection
+            return;
+          }
+          control = true;
         } else {
-          if (c.is("event") || c.is("method")) control = true;
+          if (c.is("method")) control = true;
           if (!c.skip()) break;
         }
       } while (c.more(RBRACE));
@@ -360,12 +381,11 @@ export class KrakenFeedHandler {
       return;
     }
     if (!control && dataAt >= 0 && channelA >= 0) {
-      const len = channelB - channelA;
-      if (len === 4 && text.startsWith("book", channelA)) {
+      if (c.equals(channelA, channelB, "book")) {
         this.v2Book(text, dataAt, snapshot, recvNs);
         return;
       }
-      if (len === 5 && text.startsWith("trade", channelA)) {
+      if (c.equals(channelA, channelB, "trade")) {
         this.v2Trades(text, dataAt);
         return;
       }
@@ -704,7 +724,7 @@ export class KrakenFeedHandler {
   }
 
   private verify(b: KrakenBook, expected: number): boolean {
-    const got = krakenBookChecksum(b.book, b.priceDecimals, b.qtyDecimals);
+    const got = b.checksum.compute(b.book, b.priceDecimals, b.qtyDecimals);
     b.lastChecksum = got;
     if (got === expected) {
       b.checksumsVerified++;
