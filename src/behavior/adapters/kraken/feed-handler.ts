@@ -130,6 +130,7 @@ export class KrakenFeedHandler {
   private readonly changes: BookDelta["changes"] = [];
   private resyncRequested = false;
   private msgTsNs = 0n;
+  private lastV2Book: KrakenBook | undefined;
   /** Latest v1 level time of the message in integer microseconds (one bigint per message, not per level). */
   private msgTsUs = 0;
   private levelError = false;
@@ -365,7 +366,7 @@ export class KrakenFeedHandler {
           if (!c.skip()) break;
         } else if (c.is("event")) {
           if (!c.str()) break;
-          if (c.is("heartbeat")) {
+          if (c.is("heartbeat") && c.peek() === RBRACE) {
             this.counters.heartbeats++; // {"event":"heartbeat"}: once a second per idle v1 connection
             return;
           }
@@ -435,7 +436,10 @@ export class KrakenFeedHandler {
       }
       if (!c.ok || symA < 0) break;
       const after = c.i;
-      this.v2BookItem(text, text.slice(symA, symB), bidsAt, asksAt, checksum, tsA, tsB, snapshot, recvNs);
+      // the symbol string is made once per book, not per message
+      const last = this.lastV2Book;
+      const symbol = last !== undefined && c.equals(symA, symB, last.symbol) ? last.symbol : text.slice(symA, symB);
+      this.v2BookItem(text, symbol, bidsAt, asksAt, checksum, tsA, tsB, snapshot, recvNs);
       c.i = after;
       c.ok = true;
     } while (c.more(RBRACKET));
@@ -455,6 +459,7 @@ export class KrakenFeedHandler {
   ): void {
     const b = this.bookFor(symbol);
     if (b === undefined) return;
+    this.lastV2Book = b;
     this.changes.length = 0;
     this.levelError = false;
     this.msgTsNs = tsA >= 0 ? scanRfc3339Ns(text, tsA, tsB) : 0n;
