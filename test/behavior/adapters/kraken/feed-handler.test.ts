@@ -31,7 +31,8 @@ describe("KrakenFeedHandler", () => {
     const { h, out } = handler("v2");
     h.handle(text, 0n);
     expect(h.counters.trades).toBe(2);
-    expect(out.map((t) => ({ ...t, instrument: String(t.instrument) }))).toEqual([
+    const trades: Record<string, unknown>[] = out.map((t) => ({ ...t, instrument: String(t.instrument) }));
+    expect(trades).toEqual([
       {
         type: 1,
         instrument: "kraken:spot:MATIC/USD",
