@@ -5,35 +5,221 @@ import type { ApConfig } from "../../core/config.ts";
 export interface ServiceSpec {
   /** Unique name, used by `ap status`, `ap logs <name>`, `ap restart <name>`. */
   readonly name: string;
+  /** argv; `{ready:<service>:<n>}` is replaced by the n-th word of a dependency's ready line (a venue's URL). */
   readonly command: readonly string[];
   /** Services that must be ready first. */
   readonly dependsOn: readonly string[];
   /** What the service serves, shown by `ap status` (a socket path...). */
   readonly endpoint?: string;
+  /** Extra environment (never logged). */
+  readonly env?: Readonly<Record<string, string>>;
 }
 
 const ROOT = resolve(import.meta.dir, "../../..");
+const FIX = (path: string) => join(ROOT, "fixtures", path);
+const script = (path: string) => join(ROOT, "src/behavior", path);
 
-/** The services of a configuration, relays first. Later issues add collectors, strategies, execution, dashboard. */
-export function servicesFromConfig(config: ApConfig, runDir: string): ServiceSpec[] {
-  return config.relays.enabled.map((relay) => {
-    const socket = join(runDir, `${relay}.sock`);
-    return {
-      name: `relay-${relay}`,
-      command: [
-        process.execPath,
-        join(ROOT, "src/behavior/relay/main.ts"),
-        "--domain",
-        relay,
-        "--socket",
-        socket,
-        "--max-queue-bytes",
-        String(config.relays.maxQueueBytes),
-      ],
-      dependsOn: [],
-      endpoint: socket,
-    };
+/**
+ * The recorded data the offline demo replays (shared/captures, provenance in SOURCES.md): a 31 s Kraken v1 session
+ * of 10 pairs with 1000-level books, 90 s of Binance spot BTCUSDT (depth, trades, bookTicker), and a day of the
+ * Polygon Uniswap V3 USDC.e/WETH 0.05% pool.
+ */
+export const DEMO_CAPTURES = {
+  kraken: FIX("kraken/v1-book1000-10pairs-2021-04-17.cryptofeed.jsonl.gz"),
+  krakenAssetPairs: FIX("kraken/v1-rest-assetpairs-2021-04-17.cryptofeed.jsonl.gz"),
+  krakenPairs: "WAVES/EUR,XMR/USD,KSM/XBT,GRT/ETH,SC/EUR,ETH/CHF,OCEAN/XBT,OMG/USD,XBT/CHF,ADA/XBT",
+  binance: FIX("binance/spot-btcusdt-depth100ms-trade-bookticker-2024-08-08.hftbacktest.jsonl.gz"),
+  polygon: FIX("polygon/univ3-usdce-weth-500-0x45dd-2023-11-25.getlogs.jsonl.gz"),
+  polygonPools: FIX("polygon/pools.json"),
+} as const;
+
+/** Public endpoints of `--live` (market data only; no keys). Polygon needs a node: AP_POLYGON_WS_URL. */
+export const LIVE_URLS = {
+  kraken: "wss://ws.kraken.com/v2",
+  binance: "wss://stream.binance.com:9443/stream",
+  binanceRest: "https://api.binance.com",
+} as const;
+
+/**
+ * The services of a configuration, in the order `ap status` lists them: relays, then (profile demo) the replay
+ * venues and the collectors pointed at them, or (profile live) the collectors pointed at the real venues; then paper
+ * execution, the strategies and the dashboard.
+ */
+export function servicesFromConfig(
+  config: ApConfig,
+  runDir: string,
+  env: Record<string, string | undefined> = process.env,
+): ServiceSpec[] {
+  const bun = process.execPath;
+  const sock = (relay: string) => join(runDir, `${relay}.sock`);
+  const relays: ServiceSpec[] = config.relays.enabled.map((relay) => ({
+    name: `relay-${relay}`,
+    command: [
+      bun,
+      script("relay/main.ts"),
+      "--domain",
+      relay,
+      "--socket",
+      sock(relay),
+      "--max-queue-bytes",
+      String(config.relays.maxQueueBytes),
+    ],
+    dependsOn: [],
+    endpoint: sock(relay),
+  }));
+  if (config.profile === "relays") return relays;
+  const all = ["market-data", "signal", "execution"].every((r) => config.relays.enabled.includes(r));
+  if (!all) return relays; // the pipeline needs the three relays
+  const md = ["relay-market-data"];
+  const buses = ["relay-market-data", "relay-signal", "relay-execution"];
+  const services: ServiceSpec[] = [...relays];
+  const configArgs = config.source ? ["--config", config.source] : [];
+
+  if (config.profile === "demo") {
+    const loop = config.demo.loop ? ["--loop"] : [];
+    const cex = ["--speed", config.demo.cexSpeed, ...loop];
+    services.push(
+      {
+        name: "venue-kraken",
+        command: [
+          bun,
+          script("venues/main.ts"),
+          "--venue",
+          "kraken",
+          "--capture",
+          DEMO_CAPTURES.kraken,
+          "--asset-pairs",
+          DEMO_CAPTURES.krakenAssetPairs,
+          ...cex,
+        ],
+        dependsOn: [],
+      },
+      {
+        name: "venue-binance",
+        command: [bun, script("venues/main.ts"), "--venue", "binance", "--capture", DEMO_CAPTURES.binance, ...cex],
+        dependsOn: [],
+      },
+      {
+        name: "venue-polygon",
+        command: [
+          bun,
+          script("venues/main.ts"),
+          "--venue",
+          "polygon",
+          "--capture",
+          DEMO_CAPTURES.polygon,
+          "--pools",
+          DEMO_CAPTURES.polygonPools,
+          "--speed",
+          config.demo.dexSpeed,
+          ...loop,
+        ],
+        dependsOn: [],
+      },
+      {
+        name: "collector-kraken",
+        command: [
+          bun,
+          script("adapters/kraken/main.ts"),
+          "--url",
+          "{ready:venue-kraken:0}",
+          "--rest-url",
+          "{ready:venue-kraken:1}",
+          "--relay",
+          sock("market-data"),
+          "--symbols",
+          DEMO_CAPTURES.krakenPairs,
+          "--depth",
+          "1000",
+          "--replayed",
+        ],
+        dependsOn: [...md, "venue-kraken"],
+      },
+      {
+        name: "collector-binance",
+        command: [
+          bun,
+          script("adapters/binance/main.ts"),
+          "--url",
+          "{ready:venue-binance:0}",
+          "--rest-url",
+          "{ready:venue-binance:1}",
+          "--relay",
+          sock("market-data"),
+          "--symbols",
+          "BTCUSDT",
+          "--replayed",
+        ],
+        dependsOn: [...md, "venue-binance"],
+      },
+      {
+        name: "collector-polygon",
+        command: [
+          bun,
+          script("adapters/polygon/main.ts"),
+          "--url",
+          "{ready:venue-polygon:0}",
+          "--relay",
+          sock("market-data"),
+          "--replayed",
+        ],
+        dependsOn: [...md, "venue-polygon"],
+      },
+    );
+  } else {
+    services.push(
+      {
+        name: "collector-kraken",
+        command: [
+          bun,
+          script("adapters/kraken/main.ts"),
+          "--url",
+          LIVE_URLS.kraken,
+          "--relay",
+          sock("market-data"),
+          "--symbols",
+          "BTC/USD,ETH/USD",
+        ],
+        dependsOn: md,
+      },
+      {
+        name: "collector-binance",
+        command: [
+          bun,
+          script("adapters/binance/main.ts"),
+          "--url",
+          LIVE_URLS.binance,
+          "--rest-url",
+          LIVE_URLS.binanceRest,
+          "--relay",
+          sock("market-data"),
+          "--symbols",
+          "BTCUSDT,ETHUSDT",
+        ],
+        dependsOn: md,
+      },
+    );
+    if (env.AP_POLYGON_WS_URL) {
+      services.push({
+        name: "collector-polygon",
+        command: [
+          bun,
+          script("adapters/polygon/main.ts"),
+          "--url",
+          env.AP_POLYGON_WS_URL,
+          "--relay",
+          sock("market-data"),
+        ],
+        dependsOn: md,
+      });
+    }
+  }
+  services.push({
+    name: "execution",
+    command: [bun, script("execution/main.ts"), "--run-dir", runDir, ...configArgs],
+    dependsOn: buses,
   });
+  return services;
 }
 
 /** Groups services into start layers: every service's dependencies sit in earlier layers. Throws on a cycle. */

@@ -118,6 +118,7 @@ export class Supervisor {
       stderr: "pipe",
       env: {
         ...process.env,
+        ...spec.env,
         AP_RUN_DIR: this.runDir,
         AP_SERVICE: spec.name,
         AP_STATS_INTERVAL_MS: String(this.config.supervisor.statsIntervalMs),
