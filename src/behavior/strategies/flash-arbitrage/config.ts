@@ -21,7 +21,7 @@ export interface FlashArbitrageConfig {
   lotSizeE8: bigint;
   /** DEX-DEX inputs are whole steps of this USD amount. */
   dexStepUsdE8: bigint;
-  /** After the golden-section search, sizes within this many lots/steps of its answer are scanned exactly. */
+  /** After the golden-section search, the size walks outward until this many lots/steps in a row do not improve. */
   refineSteps: number;
   /** CEX taker fee per venue name (kraken, binance ...), in bps; `default` for the others. */
   takerFeeBps: Readonly<Record<string, number>>;

@@ -13,9 +13,9 @@ export interface SizedProfit {
  * Best number of steps in [1, maxSteps] for a profit function of the steps. The exact profit of a CEX-DEX or
  * DEX-DEX trade is concave in its size (each AMM leg is concave, a walked book is piecewise linear and concave),
  * up to the floors of integer amounts. So: if one step does not pay, none does (a concave f with f(0) = 0 has f(n)
- * <= n f(1)); else the integer golden-section search of amm/sizing narrows to a window, and `refine` steps either side
- * of its answer are scanned exactly (the floors make a plateau a few steps wide around the optimum; ties keep the
- * smaller size).
+ * <= n f(1)); else the integer golden-section search of amm/sizing narrows to a window, then the size walks outward
+ * from its answer while it improves, giving up after `refine` non-improving steps in a row (the floors make a
+ * plateau a few steps wide around the optimum; ties keep the smaller size).
  */
 export function sizeBySteps(profitOf: (steps: bigint) => bigint, maxSteps: bigint, refine: number): SizedProfit {
   if (maxSteps < 1n) return { steps: 0n, profit: 0n };
@@ -33,15 +33,17 @@ export function sizeBySteps(profitOf: (steps: bigint) => bigint, maxSteps: bigin
       }
     }
   }
-  const r = BigInt(refine);
-  const lo = best - r < 1n ? 1n : best - r;
-  const hi = best + r > maxSteps ? maxSteps : best + r;
-  for (let s = lo; s <= hi; s++) {
-    if (s === best) continue;
-    const p = profitOf(s);
-    if (p > bestProfit || (p === bestProfit && s < best)) {
-      best = s;
-      bestProfit = p;
+  // walk outward from the search's answer while sizes keep paying more; stop after `refine` steps in a row that do
+  // not (the integer floors make a plateau a few steps wide, never wider than that by the tests' brute force)
+  for (const dir of [-1n, 1n]) {
+    let misses = 0;
+    for (let s = best + dir; s >= 1n && s <= maxSteps && misses < refine; s += dir) {
+      const p = profitOf(s);
+      if (p > bestProfit || (p === bestProfit && s < best)) {
+        best = s;
+        bestProfit = p;
+        misses = 0;
+      } else misses++;
     }
   }
   return bestProfit > 0n ? { steps: best, profit: bestProfit } : { steps: 0n, profit: 0n };
