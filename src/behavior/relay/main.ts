@@ -2,43 +2,50 @@
  * A relay process:  bun src/behavior/relay/main.ts --domain market-data [--socket <path>] [--max-queue-bytes N]
  *
  * Prints exactly one line on stdout, `ready <socket path>`, once it listens (the supervisor waits on it); everything
- * else goes to stderr through consola, tagged `relay:<name>`. SIGTERM or SIGINT: closes every connection and the
- * listener, removes the socket file, logs the final counters, exits 0. A start-up failure: one line on stderr, exit 1.
+ * else goes to stderr through consola, tagged `relay:<name>` (AP_LOG_LEVEL, default 3 = info). SIGTERM or SIGINT:
+ * closes every connection and the listener, removes the socket file, logs the final counters, exits 0. A start-up
+ * failure: one line on stderr, exit 1.
+ *
+ * Arguments are read by hand rather than with node:util's parseArgs: that import alone costs 6 MB of RSS, and a relay
+ * should stay under 50 MB (docs/relay.md).
  */
 import { join } from "node:path";
-import { parseArgs } from "node:util";
-import { createConsola } from "consola";
 import { ApError } from "../../core/errors.ts";
 import { defaultRunDir } from "../transport/run-dir.ts";
 import { Relay } from "./relay.ts";
 import { isRelayName, RELAY_CONFIGS } from "./relay-configs.ts";
+import { createRelayLogger } from "./relay-logger.ts";
 
-// An explicit level: consola goes silent when it detects a test environment (NODE_ENV=test, inherited from bun test).
-const level = Number(process.env.AP_LOG_LEVEL ?? 3);
-const log0 = createConsola({ level, stdout: process.stderr, stderr: process.stderr });
+const OPTIONS = ["--domain", "--socket", "--max-queue-bytes"];
+
+function readArgs(argv: string[]): { values: Record<string, string>; error?: string } {
+  const values: Record<string, string> = {};
+  for (let i = 0; i < argv.length; i++) {
+    const [flag, inline] = argv[i].split("=", 2);
+    if (!OPTIONS.includes(flag)) return { values, error: `unknown argument "${argv[i]}" (${OPTIONS.join(", ")})` };
+    const value = inline ?? argv[++i];
+    if (value === undefined) return { values, error: `${flag} needs a value` };
+    values[flag.slice(2)] = value;
+  }
+  return { values };
+}
+
+const { values, error } = readArgs(process.argv.slice(2));
+const name = values.domain ?? "";
+const log = createRelayLogger(isRelayName(name) ? name : "?", Number(process.env.AP_LOG_LEVEL ?? 3));
 
 function fail(message: string): never {
-  log0.error(message);
+  log.error(message);
   process.exit(1);
 }
 
-const { values } = parseArgs({
-  options: {
-    domain: { type: "string" },
-    socket: { type: "string" },
-    "max-queue-bytes": { type: "string" },
-  },
-  strict: true,
-});
-
-const name = values.domain ?? "";
+if (error) fail(error);
 if (!isRelayName(name)) fail(`--domain must be one of ${Object.keys(RELAY_CONFIGS).join(", ")} (got "${name}")`);
 const maxQueueBytes = values["max-queue-bytes"] === undefined ? undefined : Number(values["max-queue-bytes"]);
 if (maxQueueBytes !== undefined && !(Number.isInteger(maxQueueBytes) && maxQueueBytes >= 65536)) {
   fail(`--max-queue-bytes must be an integer >= 65536 (got "${values["max-queue-bytes"]}")`);
 }
 const socketPath = values.socket ?? join(defaultRunDir(), `${name}.sock`);
-const log = log0.withTag(`relay:${name}`);
 const relay = new Relay({ ...RELAY_CONFIGS[name], socketPath, maxQueueBytes, logger: log });
 
 try {
@@ -62,4 +69,4 @@ function shutdown(signal: string): void {
 process.on("SIGTERM", () => shutdown("SIGTERM"));
 process.on("SIGINT", () => shutdown("SIGINT"));
 
-process.stdout.write(`ready ${socketPath}\n`);
+await Bun.write(Bun.stdout, `ready ${socketPath}\n`);

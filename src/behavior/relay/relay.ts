@@ -1,5 +1,5 @@
 import type { Socket, UnixSocketListener } from "bun";
-import { type ConsolaInstance, consola } from "consola";
+import type { ConsolaInstance } from "consola/core";
 import { ProtocolError } from "../../core/errors.ts";
 import { DOMAIN_NAMES } from "../../data/venues.ts";
 import { StreamFramer } from "../../rules/framer.ts";
@@ -18,6 +18,7 @@ import {
 import { listenUnix } from "../transport/listen-unix.ts";
 import { WriteQueue } from "../transport/write-queue.ts";
 import type { RelayConfig } from "./relay-configs.ts";
+import { createRelayLogger } from "./relay-logger.ts";
 
 export interface RelayOptions extends RelayConfig {
   socketPath: string;
@@ -51,6 +52,8 @@ export interface RelayStats {
   pid: number;
   startedAtMs: number;
   uptimeMs: number;
+  /** Resident set size of the relay process. */
+  rssBytes: number;
   /** Valid data frames received from publishers (control frames excluded). */
   framesIn: number;
   bytesIn: number;
@@ -127,6 +130,7 @@ export class Relay {
   readonly maxQueueBytes: number;
   private readonly log: ConsolaInstance;
   private listener: UnixSocketListener<Connection> | undefined;
+  private housekeeping: ReturnType<typeof setInterval> | undefined;
   private readonly connections = new Set<Connection>();
   /** Subscribers, as an array for the fan-out loop (rebuilt on the cold path when roles change). */
   private subscribers: Connection[] = [];
@@ -162,7 +166,7 @@ export class Relay {
     this.source = options.source;
     this.socketPath = options.socketPath;
     this.maxQueueBytes = options.maxQueueBytes ?? 8 << 20;
-    this.log = options.logger ?? consola.withTag(`relay:${options.name}`);
+    this.log = options.logger ?? createRelayLogger(options.name);
     this.maxDropLogs = options.maxDropLogsPerSecond ?? 20;
   }
 
@@ -179,11 +183,17 @@ export class Relay {
         error: (socket, error) => this.log.warn(`connection ${socket.data?.label} error: ${error.message}`),
       },
     });
+    // Queues grown by a burst are given back once idle: a subscriber that lagged 4 MB once should not pin 4 MB.
+    this.housekeeping = setInterval(() => {
+      for (const c of this.connections) c.queue.shrink();
+    }, 1000);
+    this.housekeeping.unref();
     this.log.info(`listening on ${this.socketPath} (domain ${this.domain} ${DOMAIN_NAMES[this.domain]})`);
   }
 
   /** Closes every connection and the listener; the socket file is removed. */
   stop(): void {
+    clearInterval(this.housekeeping);
     for (const c of this.connections) c.socket.end();
     this.listener?.stop(true);
     this.listener = undefined;
@@ -473,6 +483,7 @@ export class Relay {
       pid: process.pid,
       startedAtMs: this.startedAtMs,
       uptimeMs: Date.now() - this.startedAtMs,
+      rssBytes: process.memoryUsage.rss(),
       framesIn: this.framesIn,
       bytesIn: this.bytesIn,
       framesOut: this.framesOut,

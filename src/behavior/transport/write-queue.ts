@@ -28,9 +28,12 @@ export class WriteQueue {
   /** Start of the first frame not completely written; <= head. */
   private boundary = 0;
 
+  private readonly initialCapacity: number;
+
   constructor(maxBytes: number, initialCapacity = 64 * 1024) {
     this.maxBytes = maxBytes;
-    this.buf = new Uint8Array(Math.min(initialCapacity, maxBytes));
+    this.initialCapacity = Math.min(initialCapacity, maxBytes);
+    this.buf = new Uint8Array(this.initialCapacity);
   }
 
   /** Bytes waiting to be written. */
@@ -86,6 +89,17 @@ export class WriteQueue {
     this.head = this.boundary = end;
     if (this.head === this.tail) this.head = this.tail = this.boundary = 0;
     return dropped;
+  }
+
+  /**
+   * Gives a buffer grown by a burst back to the allocator, if the queue is empty now. Meant for a slow timer (the
+   * relay calls it every second), never the hot path: growing again costs one allocation per doubling.
+   */
+  shrink(): boolean {
+    if (this.tail !== this.head || this.buf.length <= this.initialCapacity) return false;
+    this.buf = new Uint8Array(this.initialCapacity);
+    this.head = this.tail = this.boundary = 0;
+    return true;
   }
 
   /** Forgets everything queued. */

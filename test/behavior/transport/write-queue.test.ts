@@ -61,6 +61,18 @@ describe("WriteQueue", () => {
     expect(queue.length).toBe(980);
   });
 
+  test("gives a burst-grown buffer back once empty, never while bytes are queued", () => {
+    const queue = new WriteQueue(1 << 20, 1024);
+    const { next } = tradeBuilder();
+    for (let i = 0; i < 100; i++) queue.push(next());
+    expect(queue.capacity).toBeGreaterThan(1024);
+    expect(queue.shrink()).toBe(false); // 9,800 bytes still queued
+    queue.clear();
+    expect(queue.shrink()).toBe(true);
+    expect(queue.capacity).toBe(1024);
+    expect(queue.push(next())).toBe(true);
+  });
+
   test("an empty queue takes one frame larger than its limit, so no frame is undeliverable", () => {
     const queue = new WriteQueue(1000, 256);
     const big = new FrameBuilder({ domain: 1, source: 2 }).begin().addRaw(220, new Uint8Array(3000)).finish();
