@@ -14,6 +14,7 @@ import {
   parseSubscribed,
   Role,
 } from "./bus-control.ts";
+import { TransportError } from "./errors.ts";
 import { WriteQueue } from "./write-queue.ts";
 
 /** connecting -> handshaking -> ready; on loss: backoff -> connecting ...; closed by close(). */
@@ -160,10 +161,28 @@ export class BusClient {
     return true;
   }
 
-  /** Asks the relay for its stats (docs/relay.md); resolves with the relay's stats object. */
-  requestStats<T = unknown>(): Promise<T> {
-    return new Promise<T>((resolve) => {
-      this.statsWaiters.push(resolve as (s: unknown) => void);
+  /**
+   * Asks the relay for its stats (docs/relay.md); resolves with the relay's stats object, or rejects with a
+   * TransportError (StatsTimeout) if no answer came within `timeoutMs` (default 5000).
+   */
+  requestStats<T = unknown>(timeoutMs = 5000): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      const waiter = (stats: unknown) => {
+        clearTimeout(timer);
+        resolve(stats as T);
+      };
+      const timer = setTimeout(() => {
+        this.statsWaiters = this.statsWaiters.filter((w) => w !== waiter);
+        reject(
+          new TransportError({
+            code: "StatsTimeout",
+            message: `no stats from ${this.options.socketPath} within ${timeoutMs} ms (connection ${this.stateValue})`,
+            facts: { socket: this.options.socketPath, state: this.stateValue, timeout_ms: timeoutMs },
+            hint: "is the relay running, and is this client's domain the relay's?",
+          }),
+        );
+      }, timeoutMs);
+      this.statsWaiters.push(waiter);
       this.control.push(buildStatsRequestFrame(this.options.domain, this.options.source));
       if (this.socket) this.flush();
     });

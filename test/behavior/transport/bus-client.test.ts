@@ -114,6 +114,14 @@ describe("BusClient", () => {
     relay.stop();
   });
 
+  test("a stats request nobody answers rejects with StatsTimeout", async () => {
+    using tmp = tempDir();
+    const socketPath = join(tmp.dir, "none.sock"); // no relay: the client keeps retrying
+    const client = new BusClient({ socketPath, domain: 1, source: 91, role: Role.None, backoff: { initialMs: 5 } });
+    await expect(client.requestStats(50)).rejects.toThrow(`no stats from ${socketPath} within 50 ms`);
+    client.close();
+  });
+
   test("queues frames while the relay is away and sends them once reconnected", async () => {
     using tmp = tempDir();
     const socketPath = join(tmp.dir, "b.sock");
