@@ -21,6 +21,8 @@ const main = defineCommand({
     logs: () => import("./logs.ts").then((m) => m.default),
     down: () => import("./down.ts").then((m) => m.default),
     restart: () => import("./restart.ts").then((m) => m.default),
+    run: () => import("./run.ts").then((m) => m.default),
+    venue: () => import("./venue.ts").then((m) => m.default),
     decode: () => import("./decode.ts").then((m) => m.default),
     encode: () => import("./encode.ts").then((m) => m.default),
     inspect: () => import("./inspect.ts").then((m) => m.default),

@@ -1,39 +1,56 @@
 import { defineCommand } from "citty";
 import { guard } from "./lib/errors.ts";
 
-/** `ap bench <suite>`: benchmarks that print ratios against baselines measured in the same run and write JSON. */
+/**
+ * `ap bench <suite>`: benchmarks that print ratios against baselines measured in the same run and write JSON to
+ * bench/results/. Each suite is a lazy import, so one suite never loads another's dependencies.
+ */
+const SUITES: Record<string, { about: string; run: (quick: boolean) => Promise<unknown> }> = {
+  codec: {
+    about: "frame build/parse vs a DataView baseline, msgpackr and protobufjs",
+    run: async (quick) => (await import("../bench/codec.ts")).benchCodec({ quick }),
+  },
+  relay: {
+    about: "relay fan-out and 3-hop chain vs nats-server: throughput, p50/p99/p99.9, RSS",
+    run: async (quick) => (await import("../bench/relay.ts")).benchRelay({ quick }),
+  },
+  amm: {
+    about: "Uniswap V2/V3 quotes, swaps and optimal sizing per second",
+    run: async () => (await import("../bench/amm.ts")).benchAmm(),
+  },
+  collectors: {
+    about: "raw venue JSON to frames per venue vs JSON.parse alone",
+    run: async () => {
+      await (await import("../bench/collector-kraken.ts")).benchCollectorKraken();
+      await (await import("../bench/collector-binance.ts")).benchCollectorBinance();
+      return (await import("../bench/collector-polygon.ts")).benchCollectorPolygon();
+    },
+  },
+  pipeline: {
+    about: "tick-to-signal latency across processes (market data relay -> strategy -> signal relay)",
+    run: async (quick) => (await import("../bench/pipeline.ts")).benchPipeline({ quick }),
+  },
+};
+
 export default defineCommand({
   meta: {
     name: "bench",
-    description:
-      "Run a benchmark: codec (build/parse vs DataView, msgpackr, protobufjs), amm (Uniswap V2/V3 math), relay (vs nats-server)",
+    description: `Run a benchmark: ${Object.entries(SUITES)
+      .map(([name, s]) => `${name} (${s.about})`)
+      .join("; ")}`,
   },
   args: {
-    suite: { type: "positional", required: true, description: "which benchmark: codec | amm | relay" },
+    suite: { type: "positional", required: true, description: `which benchmark: ${Object.keys(SUITES).join(" | ")}` },
     quick: { type: "boolean", description: "short rounds (smoke run; numbers are rough)" },
   },
   async run({ args }) {
     await guard(async () => {
-      switch (args.suite) {
-        case "codec": {
-          const { benchCodec } = await import("../bench/codec.ts");
-          await benchCodec({ quick: args.quick });
-          return;
-        }
-        case "amm": {
-          const { benchAmm } = await import("../bench/amm.ts");
-          await benchAmm();
-          return;
-        }
-        case "relay": {
-          const { benchRelay } = await import("../bench/relay.ts");
-          await benchRelay({ quick: args.quick });
-          return;
-        }
-        default:
-          process.stderr.write(`ap bench: unknown suite "${args.suite}"; available: codec, amm, relay\n`);
-          process.exit(2);
+      const suite = SUITES[args.suite];
+      if (!suite) {
+        process.stderr.write(`ap bench: unknown suite "${args.suite}"; available: ${Object.keys(SUITES).join(", ")}\n`);
+        process.exit(2);
       }
+      await suite.run(args.quick ?? false);
     });
   },
 });
