@@ -36,6 +36,8 @@ export interface KrakenVenueOptions {
   assetPairs?: string;
   /** The v2 instrument snapshot message file (.json or .json.gz), sent on an `instrument` subscription. */
   instrumentSnapshot?: string;
+  /** Venue symbols to refuse as Kraken refuses an unknown pair (v1 status "error", v2 success false). */
+  refuse?: string[];
   /** Replay speed factor; Infinity (default) for as fast as possible. */
   speed?: number;
   /** Start the capture over when it ends. */
@@ -126,6 +128,7 @@ export async function startKrakenVenue(options: KrakenVenueOptions): Promise<Kra
   const corrupt = new Set(faults.corruptChecksum ?? []);
   const garble = new Set(faults.garble ?? []);
   const faultConnections = faults.faultConnections ?? 1;
+  const refuse = new Set(options.refuse ?? []);
   const stats = { connections: 0, sent: 0, dropped: 0, corrupted: 0, closes: 0, stalls: 0, subscribes: 0 };
   const open = new Set<ServerWebSocket<Conn>>();
 
@@ -179,6 +182,19 @@ export async function startKrakenVenue(options: KrakenVenueOptions): Promise<Kra
       const sub = (m.subscription ?? {}) as { name?: string; depth?: number };
       const pairs = (m.pair ?? []) as string[];
       for (const pair of pairs) {
+        if (refuse.has(pair)) {
+          ws.send(
+            JSON.stringify({
+              errorMessage: "Currency pair not supported",
+              event: "subscriptionStatus",
+              pair,
+              reqid: m.reqid,
+              status: "error",
+              subscription: sub,
+            }),
+          );
+          continue;
+        }
         if (recorded.has(`${sub.name} ${pair}`)) continue;
         const channelName = sub.name === "book" ? `book-${sub.depth ?? 10}` : String(sub.name);
         ws.send(
@@ -199,6 +215,20 @@ export async function startKrakenVenue(options: KrakenVenueOptions): Promise<Kra
       const now = new Date().toISOString();
       const symbols = params.channel === "instrument" ? [undefined] : (params.symbol ?? []);
       for (const symbol of symbols) {
+        if (symbol !== undefined && refuse.has(symbol)) {
+          ws.send(
+            JSON.stringify({
+              error: `Currency pair not supported ${symbol}`,
+              method: "subscribe",
+              success: false,
+              symbol,
+              time_in: now,
+              time_out: now,
+              req_id: m.req_id,
+            }),
+          );
+          continue;
+        }
         ws.send(
           JSON.stringify({
             method: "subscribe",

@@ -29,7 +29,10 @@ export class KrakenDataClient {
   readonly depth: number;
   socket: VenueSocket | undefined;
   private readonly expected = new Set<string>();
+  /** Subscriptions answered in the current session (acknowledged or refused): `ready` waits for all of them. */
   private readonly acked = new Set<string>();
+  /** Subscriptions the venue refused (unknown pair...), shown in the ready line and the stats. */
+  readonly refused = new Set<string>();
   private readyResolve!: () => void;
   /** Resolves when every subscription of the current session is acknowledged (first time). */
   readonly ready: Promise<void>;
@@ -53,8 +56,10 @@ export class KrakenDataClient {
       depth: this.depth,
       publisher: options.publisher,
       onResync: (reason) => this.forceReconnect(reason),
-      onSubscribed: (channel, symbol) => {
-        this.acked.add(`${channel} ${channel === "instrument" ? "" : symbol}`);
+      onSubscribed: (channel, symbol, ok) => {
+        const key = `${channel} ${channel === "instrument" ? "" : symbol}`;
+        if (!ok) this.refused.add(key);
+        this.acked.add(key);
         if ([...this.expected].every((k) => this.acked.has(k))) this.readyResolve();
         this.wake();
       },
@@ -232,6 +237,7 @@ export class KrakenDataClient {
       precision_errors: c.precisionErrors,
       skipped_while_stale: c.skippedWhileStale,
       metadata_errors: this.extra.metadataErrors,
+      refused_subscriptions: [...this.refused],
       books_synced: [...this.handler.books.values()].filter((b) => b.synced).length,
       books,
     };

@@ -43,8 +43,8 @@ export interface KrakenFeedHandlerOptions {
   instruments?: Map<string, KrakenInstrument>;
   /** A book is out of sync: the owner should start a fresh session (resubscribe). Called once per session. */
   onResync?: (reason: string) => void;
-  /** A subscription was acknowledged (channel "book" | "trade" | "instrument"). */
-  onSubscribed?: (channel: string, symbol: string) => void;
+  /** A subscription was answered (channel "book" | "trade" | "instrument"): acknowledged (ok) or refused. */
+  onSubscribed?: (channel: string, symbol: string, ok: boolean) => void;
   /** ALPHAPULSE_MAX_ORDER_LEVELS of the publisher's FrameBuilder (default 50). */
   maxLevels?: number;
   /** Warnings (bad input); counted in any case. */
@@ -617,10 +617,11 @@ export class KrakenFeedHandler {
           const b = this.bookFor(symbol, depth);
           if (b) b.depth = depth;
         }
-        this.options.onSubscribed?.(name, symbol);
+        this.options.onSubscribed?.(name, symbol, true);
       } else if (m.status === "error") {
         this.counters.subscribeErrors++;
         this.warn("subscription refused", { pair: symbol, error: String(m.errorMessage ?? "") });
+        this.options.onSubscribed?.(name, symbol, false);
       }
       return;
     }
@@ -634,10 +635,13 @@ export class KrakenFeedHandler {
           const b = this.bookFor(symbol, Number(r.depth));
           if (b) b.depth = Number(r.depth);
         }
-        this.options.onSubscribed?.(channel, symbol);
+        this.options.onSubscribed?.(channel, symbol, true);
       } else {
         this.counters.subscribeErrors++;
-        this.warn("subscription refused", { error: String(m.error ?? "") });
+        this.warn("subscription refused", { error: String(m.error ?? ""), symbol: String(m.symbol ?? "") });
+        // v2 puts the refused symbol beside the error; the channel is in the request only
+        const symbol = String(m.symbol ?? "");
+        for (const channel of ["book", "trade"]) this.options.onSubscribed?.(channel, symbol, false);
       }
       return;
     }

@@ -110,4 +110,5 @@ process.on("SIGINT", () => void shutdown("SIGINT"));
 reportStats(() => client.stats());
 await client.start();
 await client.ready;
-reportReady(`kraken ${client.api} ${client.symbols.join(",")} depth ${client.depth} via ${url}`);
+const refused = client.refused.size > 0 ? ` (refused: ${[...client.refused].join(", ")})` : "";
+reportReady(`kraken ${client.api} ${client.symbols.join(",")} depth ${client.depth} via ${url}${refused}`);

@@ -120,4 +120,30 @@ describe("Kraken collector against the replay venue (real WebSocket)", () => {
     const xbtChf = meta.find((m) => (m.value.instrument as InstrumentId).toString() === "kraken:spot:BTC/CHF")!;
     expect(xbtChf.value).toMatchObject({ priceDecimals: 1, sizeDecimals: 8, tickSize: 10000000n, minSize: 20000n });
   });
+
+  test("a refused subscription (unknown pair) still lets the collector become ready; the others work", async () => {
+    await using run = await startRun(
+      { capture: V1_BOOK10, refuse: ["FOO/BAR"] },
+      { symbols: ["XBT/USD", "FOO/BAR"], trades: false },
+    );
+    await run.client.ready;
+    expect([...run.client.refused]).toEqual(["book FOO/BAR"]);
+    expect(run.client.handler.counters.subscribeErrors).toBe(1);
+    const h = run.client.handler;
+    await run.client.until(() => h.counters.checksumsVerified >= 979);
+    expect(h.counters.checksumsVerified).toBe(979);
+    expect(run.client.stats().refused_subscriptions).toEqual(["book FOO/BAR"]);
+  });
+
+  test("v2: a refused symbol is reported and does not block readiness", async () => {
+    await using run = await startRun(
+      { capture: V2_BOOK10, instrumentSnapshot: V2_INSTRUMENTS, refuse: ["FOO/BAR"] },
+      { symbols: ["BTC/USD", "FOO/BAR"], trades: false },
+    );
+    await run.client.ready;
+    expect(run.client.refused.has("book FOO/BAR")).toBe(true);
+    const h = run.client.handler;
+    await run.client.until(() => h.counters.checksumsVerified >= 510);
+    expect(h.counters.checksumsVerified).toBe(510);
+  });
 });
