@@ -10,6 +10,7 @@ export {
   MarketState,
   type MarketUpdate,
 } from "./market-state.ts";
+export { type Level, PriceBook } from "./price-book.ts";
 export {
   DEFAULT_ASSET_ALIASES,
   DEFAULT_GAS_ASSETS,
