@@ -248,11 +248,18 @@ function compile(layout: TlvLayout): CompiledTlv {
   return { layout, ...fns, source };
 }
 
-const COMPILED: (CompiledTlv | undefined)[] = LAYOUT_BY_TYPE.map((l) => (l ? compile(l) : undefined));
+/**
+ * Compiled on first use: a relay only checks frames (checkTlvValue reads the layout tables) and never needs the
+ * encoders and decoders, whose generated code costs memory in every process.
+ */
+const COMPILED: (CompiledTlv | undefined)[] = new Array(256).fill(undefined);
 
 /** The compiled codec of a TLV type number, or undefined for reserved and unknown types. */
 export function compiledCodec(type: number): CompiledTlv | undefined {
-  return COMPILED[type];
+  const codec = COMPILED[type];
+  if (codec !== undefined) return codec;
+  const layout = LAYOUT_BY_TYPE[type];
+  return layout === undefined ? undefined : (COMPILED[type] = compile(layout));
 }
 
 // ---- structural check of a received value (used by the parser; no allocation) ---------------------------------

@@ -11,6 +11,7 @@
  */
 import { join } from "node:path";
 import { ApError } from "../../core/errors.ts";
+import { reportStats } from "../supervisor/service-report.ts";
 import { defaultRunDir } from "../transport/run-dir.ts";
 import { Relay } from "./relay.ts";
 import { isRelayName, RELAY_CONFIGS } from "./relay-configs.ts";

@@ -214,11 +214,29 @@ export function servicesFromConfig(
       });
     }
   }
-  services.push({
-    name: "execution",
-    command: [bun, script("execution/main.ts"), "--run-dir", runDir, ...configArgs],
-    dependsOn: buses,
-  });
+  // Strategies read their own tables; without a file of the user's, the demo gets its own (fixtures/demo).
+  const strategyConfig = config.source
+    ? configArgs
+    : config.profile === "demo"
+      ? ["--config", FIX("demo/strategies.toml")]
+      : [];
+  services.push(
+    {
+      name: "execution",
+      command: [bun, script("execution/main.ts"), "--run-dir", runDir, ...configArgs],
+      dependsOn: buses,
+    },
+    {
+      name: "strategy-flash-arbitrage",
+      command: [bun, script("strategies/flash-arbitrage/main.ts"), "--run-dir", runDir, ...strategyConfig],
+      dependsOn: buses,
+    },
+    {
+      name: "strategy-market-making",
+      command: [bun, script("strategies/market-making/main.ts"), "--run-dir", runDir, ...strategyConfig],
+      dependsOn: [...buses, "execution"],
+    },
+  );
   return services;
 }
 
