@@ -837,7 +837,6 @@ export interface CaseResult {
   bytes: number;
 }
 
-
 // Results are folded in here so the JIT cannot drop the measured work; never read on purpose.
 // biome-ignore lint/correctness/noUnusedVariables: a sink for benchmark results
 let blackhole = 0;

@@ -71,3 +71,21 @@ process.on("SIGTERM", () => shutdown("SIGTERM"));
 process.on("SIGINT", () => shutdown("SIGINT"));
 
 await Bun.write(Bun.stdout, `ready ${socketPath}\n`);
+
+// Counters for `ap status` (the supervisor reads `stats` lines; src/behavior/supervisor/service-report.ts). Only
+// when a supervisor runs this relay: a relay started by hand keeps its stdout to the one ready line.
+if (process.env.AP_SERVICE) {
+  reportStats(() => {
+    const { perConnection: _connections, drops, ...rest } = relay.stats();
+    let dropped = 0;
+    for (const n of Object.values(drops)) dropped += n;
+    return {
+      msgs_in: rest.framesIn,
+      msgs_out: rest.framesOut,
+      drops: dropped,
+      gaps: rest.gaps,
+      drop_reasons: drops,
+      ...rest,
+    };
+  });
+}
