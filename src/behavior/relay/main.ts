@@ -79,13 +79,6 @@ if (process.env.AP_SERVICE) {
     const { perConnection: _connections, drops, ...rest } = relay.stats();
     let dropped = 0;
     for (const n of Object.values(drops)) dropped += n;
-    return {
-      msgs_in: rest.framesIn,
-      msgs_out: rest.framesOut,
-      drops: dropped,
-      gaps: rest.gaps,
-      drop_reasons: drops,
-      ...rest,
-    };
+    return { ...rest, msgs_in: rest.framesIn, msgs_out: rest.framesOut, drops: dropped, drop_reasons: drops };
   });
 }
