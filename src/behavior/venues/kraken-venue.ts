@@ -1,6 +1,7 @@
 import { readFileSync } from "node:fs";
 import type { ServerWebSocket } from "bun";
 import { type CaptureRecord, loadCaptureRecords, playRecords } from "./capture-records.ts";
+import { applyRecorded, type VenueBook } from "./kraken-venue-books.ts";
 
 /**
  * A local Kraken: a WebSocket server (v1 at "/", v2 at "/v2") and the REST AssetPairs endpoint, replaying captures
@@ -10,7 +11,9 @@ import { type CaptureRecord, loadCaptureRecords, playRecords } from "./capture-r
  * recorded one for that pair and channel, which then plays in order; v2 a `subscribe` result; v2 `instrument` is
  * answered with the instrument snapshot file) and, on the first book or trade subscription, plays the capture's
  * inbound `ws` records from the start, as recorded text, at `speed`. Every new connection starts the capture over,
- * so a client that reconnects (after a checksum mismatch or a close) gets the snapshot again, as from Kraken.
+ * so a client that reconnects gets the snapshot again, as from Kraken. Unsubscribing a pair mutes its records on that
+ * connection; subscribing it again mid-replay answers with a snapshot of the pair's book as it stands at that point
+ * of the capture (kraken-venue-books.ts), after which its recorded updates flow again: Kraken's per-pair resync.
  * Pings are answered with pongs (v1 event, v2 method); recorded heartbeats and pongs play as recorded.
  *
  * Fault injection (record indexes are 0-based positions among the capture's inbound `ws` records, applied on the
@@ -25,6 +28,8 @@ export interface KrakenVenueFaults {
   closeAfter?: number;
   /** Go silent after this record, pongs included, keeping the connection open: a dead link. */
   stallAfter?: number;
+  /** Answer a re-subscription without the fresh snapshot (the client must fall back to reconnecting). */
+  noResubscribeSnapshot?: boolean;
   /** How many connections (from the first) the faults apply to. Default 1. */
   faultConnections?: number;
 }
@@ -63,6 +68,12 @@ export interface KrakenVenue {
     closes: number;
     stalls: number;
     subscribes: number;
+    /** Records not sent because their pair was unsubscribed. */
+    muted: number;
+    /** Snapshots built for a re-subscription. */
+    snapshots: number;
+    /** Connections whose replay reached the end of the capture. */
+    completed: number;
   };
   stop(): void;
 }
@@ -73,6 +84,11 @@ interface Conn {
   started: boolean;
   stalled: boolean;
   nextChannelId: number;
+  /** Each pair's book as the capture has it so far on this connection (for re-subscription snapshots). */
+  books: Map<string, VenueBook>;
+  /** "book PAIR" / "trade PAIR" unsubscribed on this connection: their records are not sent. */
+  muted: Set<string>;
+  v2Depth: number;
 }
 
 function readText(path: string): string {
@@ -129,7 +145,23 @@ export async function startKrakenVenue(options: KrakenVenueOptions): Promise<Kra
   const garble = new Set(faults.garble ?? []);
   const faultConnections = faults.faultConnections ?? 1;
   const refuse = new Set(options.refuse ?? []);
-  const stats = { connections: 0, sent: 0, dropped: 0, corrupted: 0, closes: 0, stalls: 0, subscribes: 0 };
+  const stats = {
+    connections: 0,
+    sent: 0,
+    dropped: 0,
+    corrupted: 0,
+    closes: 0,
+    stalls: 0,
+    subscribes: 0,
+    muted: 0,
+    snapshots: 0,
+    completed: 0,
+  };
+  /** Every message to a client goes through here, so `sent` counts all of them (acks and snapshots too). */
+  const send = (ws: ServerWebSocket<Conn>, text: string): void => {
+    ws.send(text);
+    stats.sent++;
+  };
   const open = new Set<ServerWebSocket<Conn>>();
 
   async function play(ws: ServerWebSocket<Conn>): Promise<void> {
@@ -141,6 +173,11 @@ export async function startKrakenVenue(options: KrakenVenueOptions): Promise<Kra
         speed,
         (r, i) => {
           if (conn.abort.signal.aborted) return;
+          const channel = applyRecorded(conn.books, r.raw, conn.v2Depth);
+          if (channel !== undefined && conn.muted.has(`${channel.kind} ${channel.pair}`)) {
+            stats.muted++;
+            return;
+          }
           let text = r.raw;
           if (faulty) {
             if (drop.has(i)) {
@@ -156,8 +193,7 @@ export async function startKrakenVenue(options: KrakenVenueOptions): Promise<Kra
               stats.corrupted++;
             }
           }
-          ws.send(text);
-          stats.sent++;
+          send(ws, text);
           if (faulty && faults.stallAfter === i) {
             stats.stalls++;
             conn.stalled = true;
@@ -171,6 +207,7 @@ export async function startKrakenVenue(options: KrakenVenueOptions): Promise<Kra
         },
         { signal: conn.abort.signal },
       );
+      if (!conn.abort.signal.aborted) stats.completed++;
     } while (options.loop && !conn.abort.signal.aborted);
   }
 
@@ -182,8 +219,31 @@ export async function startKrakenVenue(options: KrakenVenueOptions): Promise<Kra
       const sub = (m.subscription ?? {}) as { name?: string; depth?: number };
       const pairs = (m.pair ?? []) as string[];
       for (const pair of pairs) {
+        if (conn.started) {
+          // a re-subscription mid-replay: Kraken answers with the pair's current book
+          conn.muted.delete(`${sub.name} ${pair}`);
+          const b = conn.books.get(pair);
+          send(
+            ws,
+            JSON.stringify({
+              channelID: b?.channelId ?? conn.nextChannelId++,
+              channelName: sub.name === "book" ? `book-${b?.depth ?? sub.depth ?? 10}` : String(sub.name),
+              event: "subscriptionStatus",
+              pair,
+              reqid: m.reqid,
+              status: "subscribed",
+              subscription: sub,
+            }),
+          );
+          if (sub.name === "book" && b && !(faults.noResubscribeSnapshot && conn.index <= faultConnections)) {
+            send(ws, b.v1Snapshot());
+            stats.snapshots++;
+          }
+          continue;
+        }
         if (refuse.has(pair)) {
-          ws.send(
+          send(
+            ws,
             JSON.stringify({
               errorMessage: "Currency pair not supported",
               event: "subscriptionStatus",
@@ -197,7 +257,8 @@ export async function startKrakenVenue(options: KrakenVenueOptions): Promise<Kra
         }
         if (recorded.has(`${sub.name} ${pair}`)) continue;
         const channelName = sub.name === "book" ? `book-${sub.depth ?? 10}` : String(sub.name);
-        ws.send(
+        send(
+          ws,
           JSON.stringify({
             channelID: conn.nextChannelId++,
             channelName,
@@ -214,9 +275,11 @@ export async function startKrakenVenue(options: KrakenVenueOptions): Promise<Kra
       const params = (m.params ?? {}) as { channel?: string; symbol?: string[]; depth?: number; snapshot?: boolean };
       const now = new Date().toISOString();
       const symbols = params.channel === "instrument" ? [undefined] : (params.symbol ?? []);
+      if (params.channel === "book" && params.depth) conn.v2Depth = params.depth;
       for (const symbol of symbols) {
         if (symbol !== undefined && refuse.has(symbol)) {
-          ws.send(
+          send(
+            ws,
             JSON.stringify({
               error: `Currency pair not supported ${symbol}`,
               method: "subscribe",
@@ -229,7 +292,8 @@ export async function startKrakenVenue(options: KrakenVenueOptions): Promise<Kra
           );
           continue;
         }
-        ws.send(
+        send(
+          ws,
           JSON.stringify({
             method: "subscribe",
             result: {
@@ -245,7 +309,17 @@ export async function startKrakenVenue(options: KrakenVenueOptions): Promise<Kra
           }),
         );
       }
-      if (params.channel === "instrument" && instrumentText !== undefined) ws.send(instrumentText);
+      if (params.channel === "instrument" && instrumentText !== undefined) send(ws, instrumentText);
+      if (conn.started && (params.channel === "book" || params.channel === "trade")) {
+        for (const symbol of params.symbol ?? []) {
+          conn.muted.delete(`${params.channel} ${symbol}`);
+          const b = conn.books.get(symbol);
+          if (params.channel === "book" && b && !(faults.noResubscribeSnapshot && conn.index <= faultConnections)) {
+            send(ws, b.v2Snapshot());
+            stats.snapshots++;
+          }
+        }
+      }
       startsPlayback = params.channel === "book" || params.channel === "trade";
     }
     if (startsPlayback && !conn.started) {
@@ -271,6 +345,9 @@ export async function startKrakenVenue(options: KrakenVenueOptions): Promise<Kra
           started: false,
           stalled: false,
           nextChannelId: 90001,
+          books: new Map(),
+          muted: new Set(),
+          v2Depth: 10,
         },
       });
       return ok ? undefined : new Response("Kraken replay venue: WebSocket at / (v1) or /v2", { status: 426 });
@@ -285,21 +362,34 @@ export async function startKrakenVenue(options: KrakenVenueOptions): Promise<Kra
         try {
           m = JSON.parse(String(message)) as Record<string, unknown>;
         } catch {
-          ws.send(JSON.stringify({ event: "error", errorMessage: "Malformed request" }));
+          send(ws, JSON.stringify({ event: "error", errorMessage: "Malformed request" }));
           return;
         }
-        if (m.event === "ping") ws.send(JSON.stringify({ event: "pong", reqid: m.reqid }));
+        if (m.event === "ping") send(ws, JSON.stringify({ event: "pong", reqid: m.reqid }));
         else if (m.method === "ping") {
           const now = new Date().toISOString();
-          ws.send(JSON.stringify({ method: "pong", req_id: m.req_id, time_in: now, time_out: now }));
+          send(ws, JSON.stringify({ method: "pong", req_id: m.req_id, time_in: now, time_out: now }));
         } else if (m.event === "subscribe" || m.method === "subscribe") onSubscribe(ws, m);
         else if (m.event === "unsubscribe") {
-          const sub = m.subscription as Record<string, unknown>;
+          const sub = (m.subscription ?? {}) as Record<string, unknown>;
           for (const pair of (m.pair ?? []) as string[]) {
-            ws.send(JSON.stringify({ event: "subscriptionStatus", pair, status: "unsubscribed", subscription: sub }));
+            ws.data.muted.add(`${sub.name} ${pair}`);
+            const channelID = ws.data.books.get(pair)?.channelId;
+            send(
+              ws,
+              JSON.stringify({
+                channelID,
+                event: "subscriptionStatus",
+                pair,
+                status: "unsubscribed",
+                subscription: sub,
+              }),
+            );
           }
         } else if (m.method === "unsubscribe") {
-          ws.send(JSON.stringify({ method: "unsubscribe", result: m.params, success: true, req_id: m.req_id }));
+          const params = (m.params ?? {}) as { channel?: string; symbol?: string[] };
+          for (const symbol of params.symbol ?? []) ws.data.muted.add(`${params.channel} ${symbol}`);
+          send(ws, JSON.stringify({ method: "unsubscribe", result: m.params, success: true, req_id: m.req_id }));
         }
       },
       close(ws) {

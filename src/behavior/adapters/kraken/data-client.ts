@@ -18,9 +18,9 @@ export interface KrakenDataClientOptions extends Partial<Omit<KrakenConfig, "url
  *
  * Start-up: v1 fetches AssetPairs (--rest-url) for InstrumentMeta; then the socket opens and subscribes (v2 also to
  * the instrument channel, which gives the checksum precision). `ready` resolves once every subscription is
- * acknowledged. A checksum mismatch reconnects the session (a new subscription brings a fresh snapshot for every
- * pair), no sooner than minResyncIntervalMs after the previous forced reconnect; a lost connection invalidates
- * every book (StateInvalidation reason 3) until its new snapshot.
+ * answered. A checksum mismatch resubscribes that pair's book (a fresh snapshot for it alone), falling back to a
+ * session reconnect if no snapshot comes; a lost connection invalidates every book (StateInvalidation reason 3)
+ * until its new snapshot.
  */
 export class KrakenDataClient {
   readonly api: KrakenApi;
@@ -39,10 +39,13 @@ export class KrakenDataClient {
   private waiters: { check: () => boolean; resolve: () => void }[] = [];
   private pingTimer: ReturnType<typeof setInterval> | undefined;
   private resyncTimer: ReturnType<typeof setTimeout> | undefined;
+  /** Per symbol: when it was last resubscribed, and the timer that falls back to a reconnect. */
+  private readonly lastResubscribe = new Map<string, number>();
+  private readonly resubscribeTimers = new Map<string, ReturnType<typeof setTimeout>>();
   private lastForcedReconnect = Number.NEGATIVE_INFINITY;
   private reqId = 0;
   private closed = false;
-  readonly extra = { forcedReconnects: 0, sessions: 0, metadataErrors: 0, instrumentsPublished: 0 };
+  readonly extra = { forcedReconnects: 0, resubscribes: 0, sessions: 0, metadataErrors: 0, instrumentsPublished: 0 };
 
   constructor(private readonly options: KrakenDataClientOptions) {
     this.api = options.api ?? apiOfUrl(options.url);
@@ -55,7 +58,7 @@ export class KrakenDataClient {
       api: this.api,
       depth: this.depth,
       publisher: options.publisher,
-      onResync: (reason) => this.forceReconnect(reason),
+      onResync: (symbol, reason) => this.resubscribe(symbol, reason),
       onSubscribed: (channel, symbol, ok) => {
         const key = `${channel} ${channel === "instrument" ? "" : symbol}`;
         if (!ok) this.refused.add(key);
@@ -102,6 +105,7 @@ export class KrakenDataClient {
       onOpen: (s) => this.subscribe(s),
       onMessage: (text, recvNs) => {
         this.handler.handle(text, recvNs);
+        if (this.resubscribeTimers.size > 0) this.settleResubscribes();
         if (this.waiters.length > 0) this.wake();
       },
       onState: (state, reason) => {
@@ -171,6 +175,49 @@ export class KrakenDataClient {
     );
   }
 
+  /**
+   * Kraken's per-pair resync: unsubscribe and subscribe the book again, which brings a fresh snapshot for that pair
+   * alone (the other books keep going). At most one per symbol per minResyncIntervalMs; if the snapshot has not come
+   * within staleAfterMs, the whole session is reconnected.
+   */
+  private resubscribe(symbol: string, reason: string): void {
+    if (this.resubscribeTimers.has(symbol)) return;
+    const min = this.options.minResyncIntervalMs ?? KRAKEN_DEFAULTS.minResyncIntervalMs;
+    const wait = Math.max(0, (this.lastResubscribe.get(symbol) ?? Number.NEGATIVE_INFINITY) + min - performance.now());
+    const send = () => {
+      this.lastResubscribe.set(symbol, performance.now());
+      this.extra.resubscribes++;
+      const s = this.socket;
+      if (s?.state === "open") {
+        if (this.api === "v1") {
+          const subscription = { name: "book", depth: this.depth };
+          s.send(JSON.stringify({ event: "unsubscribe", reqid: ++this.reqId, pair: [symbol], subscription }));
+          s.send(JSON.stringify({ event: "subscribe", reqid: ++this.reqId, pair: [symbol], subscription }));
+        } else {
+          const params = { channel: "book", symbol: [symbol], depth: this.depth };
+          s.send(JSON.stringify({ method: "unsubscribe", params, req_id: ++this.reqId }));
+          s.send(JSON.stringify({ method: "subscribe", params: { ...params, snapshot: true }, req_id: ++this.reqId }));
+        }
+      }
+      const timeout = this.options.staleAfterMs ?? KRAKEN_DEFAULTS.staleAfterMs;
+      const timer = setTimeout(() => {
+        this.resubscribeTimers.delete(symbol);
+        const b = this.handler.books.get(symbol);
+        if (b && !b.synced) this.forceReconnect(`${reason}: no snapshot ${timeout} ms after resubscribing`);
+      }, timeout);
+      timer.unref?.();
+      this.resubscribeTimers.set(symbol, timer);
+    };
+    if (wait === 0) send();
+    else {
+      const timer = setTimeout(() => {
+        this.resubscribeTimers.delete(symbol);
+        send();
+      }, wait);
+      this.resubscribeTimers.set(symbol, timer);
+    }
+  }
+
   private forceReconnect(reason: string): void {
     if (this.resyncTimer !== undefined) return;
     const min = this.options.minResyncIntervalMs ?? KRAKEN_DEFAULTS.minResyncIntervalMs;
@@ -183,6 +230,16 @@ export class KrakenDataClient {
     };
     if (wait === 0) go();
     else this.resyncTimer = setTimeout(go, wait);
+  }
+
+  /** Ends the fallback timers of books that have their snapshot again. */
+  private settleResubscribes(): void {
+    for (const [symbol, timer] of this.resubscribeTimers) {
+      if (this.handler.books.get(symbol)?.synced) {
+        clearTimeout(timer);
+        this.resubscribeTimers.delete(symbol);
+      }
+    }
   }
 
   /** Resolves when `check()` holds, tested after every message and state change (tests, the demo). */
@@ -228,6 +285,8 @@ export class KrakenDataClient {
       reconnects: sc?.reconnects ?? 0,
       stale_timeouts: sc?.staleTimeouts ?? 0,
       resyncs: c.resyncs,
+      resubscribes: this.extra.resubscribes,
+      forced_reconnects: this.extra.forcedReconnects,
       checksums_verified: c.checksumsVerified,
       checksum_mismatches: c.checksumMismatches,
       snapshots: c.bookSnapshots,
@@ -247,6 +306,8 @@ export class KrakenDataClient {
     this.closed = true;
     clearInterval(this.pingTimer);
     clearTimeout(this.resyncTimer);
+    for (const t of this.resubscribeTimers.values()) clearTimeout(t);
+    this.resubscribeTimers.clear();
     this.socket?.close();
     for (const w of this.waiters) w.resolve();
     this.waiters = [];

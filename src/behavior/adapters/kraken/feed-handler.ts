@@ -24,7 +24,7 @@ import { JsonCursor, parseJsonKeepNumbers } from "./json-cursor.ts";
  * level of the message (qty 0 removes), then the book is truncated to the subscribed depth (Kraken never sends the
  * removal of a level that falls out of scope), then the CRC32 of the top 10 levels is compared with the message's.
  * v2 snapshots carry a checksum too and are verified the same way. A mismatch publishes StateInvalidation (reason 1),
- * drops the book and asks the owner for a fresh session (onResync); updates are ignored until the next snapshot.
+ * drops the book and asks the owner to resubscribe it (onResync); its updates are ignored until the next snapshot.
  *
  * Kraken has no book sequence number: update ids are a per-book message counter (1 = the snapshot), restarted at
  * every snapshot. A BookDelta carries the message's changes plus a size-0 removal for every level the depth
@@ -41,8 +41,8 @@ export interface KrakenFeedHandlerOptions {
   publisher: MarketPublisher;
   /** Known instruments by venue symbol (precision for the v2 checksum, InstrumentMeta). */
   instruments?: Map<string, KrakenInstrument>;
-  /** A book is out of sync: the owner should start a fresh session (resubscribe). Called once per session. */
-  onResync?: (reason: string) => void;
+  /** A book is out of sync: the owner resubscribes it for a fresh snapshot. Called once until that snapshot. */
+  onResync?: (symbol: string, reason: string) => void;
   /** A subscription was answered (channel "book" | "trade" | "instrument"): acknowledged (ok) or refused. */
   onSubscribed?: (channel: string, symbol: string, ok: boolean) => void;
   /** ALPHAPULSE_MAX_ORDER_LEVELS of the publisher's FrameBuilder (default 50). */
@@ -85,6 +85,8 @@ export class KrakenBook {
   checksumsVerified = 0;
   checksumMismatches = 0;
   lastChecksum = 0;
+  /** A resubscription was asked for and its snapshot has not come yet. */
+  resyncPending = false;
 
   constructor(
     readonly symbol: string,
@@ -128,7 +130,6 @@ export class KrakenFeedHandler {
   private readonly channels = new Map<number, ChannelInfo>();
   private readonly cur = new JsonCursor();
   private readonly changes: BookDelta["changes"] = [];
-  private resyncRequested = false;
   private msgTsNs = 0n;
   private lastV2Book: KrakenBook | undefined;
   /** Latest v1 level time of the message in integer microseconds (one bigint per message, not per level). */
@@ -141,10 +142,10 @@ export class KrakenFeedHandler {
     this.maxLevels = options.maxLevels ?? DEFAULT_LIMITS.maxOrderLevels;
   }
 
-  /** A new connection: channel ids and the one-resync-per-session latch start over. */
+  /** A new connection: channel ids start over and every resync is answered by the new subscriptions. */
   resetSession(): void {
     this.channels.clear();
-    this.resyncRequested = false;
+    for (const b of this.books.values()) b.resyncPending = false;
   }
 
   /** Marks every synced book unusable (connection lost): StateInvalidation with `reason`. */
@@ -764,9 +765,9 @@ export class KrakenFeedHandler {
   private resync(b: KrakenBook, reason: number, why: string): void {
     this.invalidate(b, reason);
     this.counters.resyncs++;
-    if (!this.resyncRequested) {
-      this.resyncRequested = true;
-      this.options.onResync?.(why);
+    if (!b.resyncPending) {
+      b.resyncPending = true;
+      this.options.onResync?.(b.symbol, why);
     }
   }
 
@@ -791,6 +792,7 @@ export class KrakenFeedHandler {
       b.updateId = 1;
     }
     b.synced = true;
+    b.resyncPending = false;
     this.publishBook(b, recvNs);
   }
 

@@ -1,4 +1,5 @@
 import { describe, expect, test } from "bun:test";
+import { krakenBookChecksum } from "../../../../src/behavior/adapters/kraken/checksum.ts";
 import { loadCaptureRecords } from "../../../../src/behavior/venues/capture-records.ts";
 import type { InstrumentId } from "../../../../src/data/instrument-id.ts";
 import { TlvType } from "../../../../src/data/tlv-layouts.ts";
@@ -28,21 +29,56 @@ const invalidations = (frames: Published[]) =>
 const v1Records = loadCaptureRecords(V1_BOOK10).filter((r) => r.kind === "ws");
 const BTC = "kraken:spot:BTC/USD";
 
-/** Waits for the first mismatch, then for every update of the next session to verify; returns the count before. */
-async function expectRebuild(run: Awaited<ReturnType<typeof startRun>>, updates: number): Promise<number> {
-  const h = run.client.handler;
-  await run.client.until(() => h.counters.checksumMismatches >= 1);
-  const before = h.counters.checksumsVerified;
-  await run.client.until(() => h.counters.checksumsVerified >= before + updates);
-  expect(h.counters.checksumsVerified).toBe(before + updates);
-  expect(h.counters.checksumMismatches).toBe(1);
-  expect(h.counters.resyncs).toBe(1);
-  expect(run.client.socket!.counters.reconnects).toBe(1);
-  return before;
+type Run = Awaited<ReturnType<typeof startRun>>;
+
+/** Kraken's checksum of the last recorded update of `pair` (v1 "c", v2 "checksum"). */
+function lastRecordedChecksum(records: readonly { raw: string }[], pair: string): number {
+  for (let i = records.length - 1; i >= 0; i--) {
+    const raw = records[i].raw;
+    if (!raw.includes(`"${pair}"`)) continue;
+    const m = /"c":"(\d+)"|"checksum":(\d+)/.exec(raw);
+    if (m) return Number(m[1] ?? m[2]);
+  }
+  throw new Error(`no checksum for ${pair}`);
 }
 
-/** The consumer's book (from frames) equals the collector's, which agrees with Kraken's last checksum. */
-function expectConsumerBookCorrect(run: Awaited<ReturnType<typeof startRun>>, symbol: string, id: string): void {
+/** Resolves once the venue has played the whole capture, every book is synced and the client has read it all. */
+async function drained(run: Run): Promise<void> {
+  const h = run.client.handler;
+  await run.client.until(
+    () =>
+      run.venue.stats.completed >= 1 &&
+      [...h.books.values()].every((b) => b.synced) &&
+      h.counters.messages === run.venue.stats.sent,
+  );
+}
+
+/**
+ * A rebuild by resubscription: one mismatch, one resync, one unsubscribe/subscribe, one venue snapshot, no
+ * reconnect; every recorded checksummed message is accounted for (verified, the mismatch, skipped while the book
+ * waited for its snapshot, muted by the venue while unsubscribed, or lost to the fault); the final book is Kraken's.
+ */
+async function expectRebuild(
+  run: Run,
+  opts: { checksummed: number; lost: number; symbol: string; records: readonly { raw: string }[] },
+): Promise<void> {
+  await drained(run);
+  const c = run.client.handler.counters;
+  expect(c.checksumMismatches).toBe(1);
+  expect(c.resyncs).toBe(1);
+  expect(run.client.extra.resubscribes).toBe(1);
+  expect(run.client.extra.forcedReconnects).toBe(0);
+  expect(run.client.socket!.counters.reconnects).toBe(0);
+  expect(run.venue.stats.snapshots).toBe(1);
+  expect(c.checksumsVerified + 1 + c.skippedWhileStale + run.venue.stats.muted + opts.lost).toBe(opts.checksummed);
+  const b = run.client.handler.books.get(opts.symbol)!;
+  expect(krakenBookChecksum(b.book, b.priceDecimals, b.qtyDecimals)).toBe(
+    lastRecordedChecksum(opts.records, opts.symbol),
+  );
+}
+
+/** The consumer's book (from frames) equals the collector's. */
+function expectConsumerBookCorrect(run: Run, symbol: string, id: string): void {
   const b = run.client.handler.books.get(symbol)!;
   expect(b.synced).toBe(true);
   const theirs = consumerBooks(run.frames).get(id)!;
@@ -57,9 +93,10 @@ describe("Kraken collector faults (replay venue fault injection, real WebSocket)
       { capture: V1_BOOK10, faults: { corruptChecksum: [at] } },
       { symbols: ["XBT/USD"], trades: false },
     );
-    const before = await expectRebuild(run, 979);
-    expect(before).toBe(99); // updates 0..98 verified, the 100th carried the corrupted checksum
+    await expectRebuild(run, { checksummed: 979, lost: 0, symbol: "XBT/USD", records: v1Records });
+    expect(run.client.handler.books.get("XBT/USD")!.checksumMismatches).toBe(1);
     expect(run.venue.stats.corrupted).toBe(1);
+    // update 100 (update id 101: the snapshot is 1) carried the corrupted checksum
     expect(invalidations(run.frames)).toEqual([{ id: BTC, reason: 1, seq: 101n }]);
     expect(run.frames.filter((f) => f.type === TlvType.OrderBook).length).toBe(2);
     expectConsumerBookCorrect(run, "XBT/USD", BTC);
@@ -71,10 +108,10 @@ describe("Kraken collector faults (replay venue fault injection, real WebSocket)
       { capture: V1_BOOK10, faults: { drop: [at] } },
       { symbols: ["XBT/USD"], trades: false },
     );
-    const before = await expectRebuild(run, 979);
-    expect(before).toBe(201); // the update after the dropped one is the first that no longer agrees
+    await expectRebuild(run, { checksummed: 979, lost: 1, symbol: "XBT/USD", records: v1Records });
     expect(run.venue.stats.dropped).toBe(1);
-    expect(invalidations(run.frames).map((i) => i.reason)).toEqual([1]);
+    // updates 0..200 verify (ids 2..202; the snapshot is 1); 201 is lost; 202, received as id 203, no longer agrees
+    expect(invalidations(run.frames)).toEqual([{ id: BTC, reason: 1, seq: 203n }]);
     expectConsumerBookCorrect(run, "XBT/USD", BTC);
   });
 
@@ -100,7 +137,7 @@ describe("Kraken collector faults (replay venue fault injection, real WebSocket)
       { capture: V1_BOOK10, faults: { garble: [heartbeat, update] } },
       { symbols: ["XBT/USD"], trades: false },
     );
-    await expectRebuild(run, 979);
+    await expectRebuild(run, { checksummed: 979, lost: 1, symbol: "XBT/USD", records: v1Records });
     expect(run.client.handler.counters.parseErrors).toBe(2);
     expectConsumerBookCorrect(run, "XBT/USD", BTC);
   });
@@ -145,24 +182,41 @@ describe("Kraken collector faults (replay venue fault injection, real WebSocket)
       { capture: V2_BOOK10, instrumentSnapshot: V2_INSTRUMENTS, faults: { corruptChecksum: [at] } },
       { symbols: ["BTC/USD"], trades: false },
     );
-    const before = await expectRebuild(run, 510);
-    expect(before).toBe(51); // the snapshot and 50 updates
-    expect(invalidations(run.frames).map((i) => i.reason)).toEqual([1]);
+    await expectRebuild(run, { checksummed: 510, lost: 0, symbol: "BTC/USD", records });
+    expect(invalidations(run.frames)).toEqual([{ id: BTC, reason: 1, seq: 52n }]);
     expectConsumerBookCorrect(run, "BTC/USD", BTC);
   });
 
-  test("v1 10 pairs: one pair's mismatch resubscribes the session; every pair is rebuilt and verifies", async () => {
+  test("v1 10 pairs: one pair's mismatch resubscribes that pair alone; the other nine never stop", async () => {
     const records = loadCaptureRecords(V1_BOOK1000).filter((r) => r.kind === "ws");
     const at = nthRecord(records, (raw) => isV1BookUpdate(raw) && raw.endsWith('"ETH/CHF"]'), 10);
     await using run = await startRun(
       { capture: V1_BOOK1000, faults: { corruptChecksum: [at] } },
       { symbols: PAIRS_2021, depth: 1000, trades: false },
     );
-    await expectRebuild(run, 4269);
-    const inv = invalidations(run.frames);
-    expect(inv.filter((i) => i.reason === 1).map((i) => i.id)).toEqual(["kraken:spot:ETH/CHF"]);
-    expect(inv.filter((i) => i.reason === 3).length).toBe(9); // the others, when the session was dropped
-    expect(run.client.handler.counters.bookSnapshots).toBe(20);
-    for (const b of run.client.handler.books.values()) expect(b.synced).toBe(true);
+    await expectRebuild(run, { checksummed: 4269, lost: 0, symbol: "ETH/CHF", records });
+    expect(invalidations(run.frames).map((i) => [i.id, i.reason])).toEqual([["kraken:spot:ETH/CHF", 1]]);
+    expect(run.client.handler.counters.bookSnapshots).toBe(11);
+    for (const b of run.client.handler.books.values()) {
+      expect(b.synced).toBe(true);
+      expect(krakenBookChecksum(b.book, b.priceDecimals, b.qtyDecimals)).toBe(lastRecordedChecksum(records, b.symbol));
+      if (b.symbol !== "ETH/CHF") expect(b.checksumMismatches).toBe(0);
+    }
+  });
+
+  test("no snapshot after the resubscription: the collector falls back to reconnecting the session", async () => {
+    const at = nthRecord(v1Records, isV1BookUpdate, 99);
+    await using run = await startRun(
+      { capture: V1_BOOK10, faults: { corruptChecksum: [at], noResubscribeSnapshot: true } },
+      { symbols: ["XBT/USD"], trades: false, staleAfterMs: 100 },
+    );
+    const h = run.client.handler;
+    await run.client.until(() => run.client.extra.forcedReconnects === 1 && h.counters.checksumsVerified >= 99 + 979);
+    expect(h.counters.checksumsVerified).toBe(99 + 979); // the new session replays the capture from its snapshot
+    expect(h.counters.checksumMismatches).toBe(1);
+    expect(run.client.extra.resubscribes).toBe(1);
+    expect(run.client.socket!.counters.reconnects).toBe(1);
+    expect(run.venue.stats.snapshots).toBe(0);
+    expectConsumerBookCorrect(run, "XBT/USD", BTC);
   });
 });
