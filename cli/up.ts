@@ -1,4 +1,5 @@
 import { spawn } from "node:child_process";
+import { randomBytes } from "node:crypto";
 import { join, resolve } from "node:path";
 import { createInterface } from "node:readline";
 import { defineCommand } from "citty";
@@ -39,6 +40,8 @@ export default defineCommand({
         process.stderr.write("ap up --live: the venue collectors are not built yet; starting the relays only\n");
       }
       process.stdout.write(`ap up: run dir ${runDir}\n`);
+      // The dashboard's control token (halt/resume): given, or made here so ap up can show it to the operator.
+      process.env.AP_DASHBOARD_TOKEN ||= randomBytes(16).toString("hex");
       if (args.detach) return detach(runDir);
       const system = await runSystem(config, runDir, printEvent).catch((e) => {
         process.stderr.write(`ap up: ${e.toLine?.() ?? e}\n`);
@@ -64,7 +67,12 @@ function printEvent(e: SupervisorEvent | ({ event: string } & Record<string, unk
   const kind = "kind" in e ? e.kind : (e as { event: string }).event;
   const x = e as Record<string, unknown>;
   if (kind === "ready") process.stdout.write(`  ✓ ${x.service} ready in ${x.ms} ms (pid ${x.pid})\n`);
-  else if (kind === "failed") process.stderr.write(`  ✗ ${x.service}: ${x.reason}\n`);
+  if (kind === "ready" && x.service === "dashboard") {
+    const url = String(x.detail).split(/\s+/)[0];
+    process.stdout.write(
+      `\n  dashboard: ${url}#token=${process.env.AP_DASHBOARD_TOKEN}\n  (the token, after #, stays in your browser; it allows halt and resume)\n\n`,
+    );
+  } else if (kind === "failed") process.stderr.write(`  ✗ ${x.service}: ${x.reason}\n`);
   else if (kind === "exit")
     process.stderr.write(
       `  ! ${x.service} (pid ${x.pid}) exited (${x.signal ?? `code ${x.code}`}); restarting in ${x.restartInMs} ms${x.crashLoop ? " — CRASH LOOP" : ""}\n`,

@@ -236,6 +236,13 @@ export function servicesFromConfig(
       command: [bun, script("strategies/market-making/main.ts"), "--run-dir", runDir, ...strategyConfig],
       dependsOn: [...buses, "execution"],
     },
+    {
+      name: "dashboard",
+      command: [bun, script("dashboard/main.ts"), "--run-dir", runDir, "--port", String(config.dashboard.port)],
+      dependsOn: [...buses, "execution"],
+      // The control token (halt/resume) goes by environment only: never on a command line, in a log or to the page.
+      env: env.AP_DASHBOARD_TOKEN ? { AP_DASHBOARD_TOKEN: env.AP_DASHBOARD_TOKEN } : undefined,
+    },
   );
   return services;
 }

@@ -26,7 +26,7 @@ export interface ServiceStatus {
 
 /** Events the supervisor reports as they happen (the foreground `ap up` prints them). */
 export type SupervisorEvent =
-  | { kind: "ready"; service: string; pid: number; ms: number }
+  | { kind: "ready"; service: string; pid: number; ms: number; detail: string }
   | {
       kind: "exit";
       service: string;
@@ -147,7 +147,13 @@ export class Supervisor {
         m.readyDetail = parsed.detail;
         this.log(spec.name, `ready ${parsed.detail}`.trim());
         if (changed) this.restartDependents(spec.name);
-        this.onEvent({ kind: "ready", service: spec.name, pid: proc.pid, ms: m.readyAt - m.startedAt });
+        this.onEvent({
+          kind: "ready",
+          service: spec.name,
+          pid: proc.pid,
+          ms: m.readyAt - m.startedAt,
+          detail: parsed.detail,
+        });
         m.readyWaiter?.resolve();
         m.readyWaiter = undefined;
       } else if (parsed.kind === "stats") {
