@@ -2,6 +2,7 @@
 // `npm test`: lint (biome), type-check (tsc), then the whole bun test suite. Prints each step's output and closes
 // with one line `N passed, N failed` counting the bun tests plus the lint and type-check steps.
 import { spawn } from "node:child_process";
+import { existsSync } from "node:fs";
 import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -30,6 +31,13 @@ function run(cmd, args) {
 let passed = 0;
 let failed = 0;
 const extra = process.argv.slice(2);
+
+// The browser tests drive Debian's Chromium; a fresh machine gets it from the project's own script.
+if (!existsSync("/usr/bin/chromium")) {
+  process.stdout.write("chromium missing: running scripts/install-test-tools.sh\n");
+  const { code } = await run("sh", [join(root, "scripts", "install-test-tools.sh")]);
+  if (code !== 0) process.stdout.write("could not install chromium: the dashboard browser tests will fail\n");
+}
 
 for (const [name, cmd, args] of [
   ["lint (biome)", bin("biome"), ["check", "."]],
