@@ -3,7 +3,7 @@
  * book upkeep with depth truncation, CRC32 checksum verified on every update, FrameBuilder), no sockets. The floor is
  * JSON.parse alone of the same messages in the same run: what any collector pays before it has read a single value.
  * Each case is a whole capture replayed start to end (its snapshot resets the books); floor and collector runs
- * alternate and the best of three is kept, to damp the noise of a shared machine.
+ * alternate and the best of five is kept, to damp the noise of a shared machine.
  *
  *   bun bench/collector-kraken.ts      prints a table, writes bench/results/collector-kraken.json
  */
@@ -105,7 +105,7 @@ export async function benchCollectorKraken(): Promise<unknown> {
     const checksumsPerPass = handler.counters.checksumsVerified;
     let floor = 0;
     let collector = 0;
-    for (let round = 0; round < 3; round++) {
+    for (let round = 0; round < 5; round++) {
       floor = Math.max(floor, measure(floorPass, 250));
       collector = Math.max(collector, measure(collectorPass, 250));
     }
