@@ -33,7 +33,19 @@ export default defineCommand({
 });
 
 function table(services: ServiceStatus[]): string {
-  const head = ["SERVICE", "PID", "STATE", "UPTIME", "RSS", "IN", "OUT", "DROPS", "GAPS", "RESTARTS", "LAST ERROR"];
+  const head = [
+    "SERVICE",
+    "PID",
+    "STATE",
+    "UPTIME",
+    "RSS",
+    "IN",
+    "OUT",
+    "DROPS",
+    "GAPS",
+    "RESTARTS",
+    "NOTE / LAST ERROR",
+  ];
   const rows = services.map((s) => [
     s.name,
     s.pid === null ? "-" : String(s.pid),
@@ -45,7 +57,7 @@ function table(services: ServiceStatus[]): string {
     count(s.drops),
     count(s.gaps),
     String(s.restarts),
-    s.last_error ?? "",
+    [s.note, s.last_error].filter(Boolean).join(" · "),
   ]);
   const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
   return [head, ...rows]

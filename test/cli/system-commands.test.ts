@@ -151,6 +151,19 @@ describe("the offline demo (profile demo, the default)", () => {
     expect(frames.every((f: { flags: number }) => (f.flags & 1) === 1)).toBe(true); // replayed data is marked
     const status = JSON.parse((await ap(runDir, ["status", "--json"], "demo")).stdout);
     expect(status.services.every((s: { state: string }) => s.state === "ready")).toBe(true);
+    expect(status.services.map((s: { name: string }) => s.name)).toContain("dashboard");
+
+    // The kill switch: ap halt returns on the engine's acknowledgement, and ap status shows it. The engine sends
+    // its stats the moment a breaker changes; each retry below is one status request, bounded, not a sleep.
+    const halt = await ap(runDir, ["halt", "--reason", "test"], "demo");
+    expect(halt.code).toBe(0);
+    let note = "";
+    for (let i = 0; i < 50 && !note.includes("HALTED"); i++) {
+      const s = JSON.parse((await ap(runDir, ["status", "--json"], "demo")).stdout);
+      note = s.services.find((x: { name: string }) => x.name === "execution").note ?? "";
+    }
+    expect(note).toContain("HALTED (kill switch)");
+    expect((await ap(runDir, ["resume"], "demo")).code).toBe(0);
     const down = await ap(runDir, ["down"], "demo");
     expect(down.code).toBe(0);
   }, 60_000);

@@ -14,10 +14,11 @@ import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { createConsola } from "consola";
 import { ApError } from "../../core/errors.ts";
-import { reportReady, reportStats } from "../supervisor/service-report.ts";
+import { reportReady, reportStats, reportStatsNow } from "../supervisor/service-report.ts";
 import { BusClient, Role } from "../transport/bus-client.ts";
 import { defaultRunDir, ensureRunDir } from "../transport/run-dir.ts";
 import { AuditLog } from "./audit-log.ts";
+import { BreakerReason, BreakerScope } from "./breakers.ts";
 import { loadExecutionConfig } from "./config.ts";
 import { ControlTlv } from "./control.ts";
 import { ExecutionEngine } from "./engine.ts";
@@ -60,12 +61,18 @@ try {
 }
 
 let handlerErrors = 0;
+let trippedBefore = 0;
 const onFrame = (frame: Uint8Array, parser: Parameters<ExecutionEngine["onFrame"]>[1]) => {
   try {
     engine.onFrame(frame, parser);
   } catch (e) {
     handlerErrors++;
     log.error(`frame dropped: ${e instanceof ApError ? e.toLine() : String(e)}`);
+  }
+  // A breaker tripped or reset (the kill switch among them): tell the supervisor now, not at the next interval.
+  if (engine.breakers.tripped.size !== trippedBefore) {
+    trippedBefore = engine.breakers.tripped.size;
+    reportStatsNow();
   }
 };
 const socket = (name: string, given: string | undefined) => given ?? join(runDir, `${name}.sock`);
@@ -108,6 +115,14 @@ const ticker = setInterval(() => {
     log.error(`tick failed: ${e instanceof ApError ? e.toLine() : String(e)}`);
   }
 }, 100);
+/** The kill switch is the global breaker with reason manual. */
+function isHalted(): boolean {
+  for (const b of engine.breakers.tripped.values()) {
+    if (b.reason === BreakerReason.Manual && b.scope === BreakerScope.Global) return true;
+  }
+  return false;
+}
+
 const stopStats = reportStats(() => {
   const c = engine.counters;
   return {
@@ -122,6 +137,13 @@ const stopStats = reportStats(() => {
     fills: c.fills,
     open_orders: engine.openOrders.size,
     breakers_tripped: engine.breakers.tripped.size,
+    halted: isHalted(),
+    // Shown by `ap status` in its NOTE column: the kill switch first, then any other tripped breaker.
+    note: isHalted()
+      ? "HALTED (kill switch): ap resume"
+      : engine.breakers.tripped.size > 0
+        ? `${engine.breakers.tripped.size} breaker(s) tripped`
+        : undefined,
     bad_tlvs: c.badTlvs,
     handler_errors: handlerErrors,
     audit_records: audit.records,

@@ -16,12 +16,20 @@ export function reportReady(detail = ""): void {
   process.stdout.write(`ready ${detail}\n`);
 }
 
+let emitNow: (() => void) | undefined;
+
+/** Sends a `stats` line at once (after a change the operator must see, e.g. the kill switch). */
+export function reportStatsNow(): void {
+  emitNow?.();
+}
+
 /** Starts periodic `stats` lines; returns a stop function. The timer does not keep the process alive. */
 export function reportStats(
   collect: () => ServiceStats,
   intervalMs = Number(process.env.AP_STATS_INTERVAL_MS ?? 1000),
 ): () => void {
   const emit = () => process.stdout.write(`stats ${JSON.stringify(collect())}\n`);
+  emitNow = emit;
   emit();
   const timer = setInterval(emit, intervalMs);
   timer.unref?.();

@@ -22,6 +22,10 @@ export interface ServiceStatus {
   gaps: number | null;
   last_error: string | null;
   endpoint: string | null;
+  /** A short state the service wants the operator to see (its `note` stat), e.g. the kill switch. */
+  note: string | null;
+  /** Every counter the service reported (its last `stats` line). */
+  stats: ServiceStats | null;
 }
 
 /** Events the supervisor reports as they happen (the foreground `ap up` prints them). */
@@ -302,6 +306,8 @@ export class Supervisor {
       gaps: numberOrNull(m.stats?.gaps),
       last_error: m.lastError,
       endpoint: m.spec.endpoint ?? null,
+      note: typeof m.stats?.note === "string" ? m.stats.note : null,
+      stats: m.stats ?? null,
     }));
   }
 
