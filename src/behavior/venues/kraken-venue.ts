@@ -86,6 +86,8 @@ interface Conn {
   nextChannelId: number;
   /** Each pair's book as the capture has it so far on this connection (for re-subscription snapshots). */
   books: Map<string, VenueBook>;
+  /** "book PAIR" / "trade PAIR" subscribed on this connection (a second subscribe is a re-subscription). */
+  subscribed: Set<string>;
   /** "book PAIR" / "trade PAIR" unsubscribed on this connection: their records are not sent. */
   muted: Set<string>;
   v2Depth: number;
@@ -219,7 +221,10 @@ export async function startKrakenVenue(options: KrakenVenueOptions): Promise<Kra
       const sub = (m.subscription ?? {}) as { name?: string; depth?: number };
       const pairs = (m.pair ?? []) as string[];
       for (const pair of pairs) {
-        if (conn.started) {
+        const key = `${sub.name} ${pair}`;
+        const again = conn.subscribed.has(key);
+        conn.subscribed.add(key);
+        if (again) {
           // a re-subscription mid-replay: Kraken answers with the pair's current book
           conn.muted.delete(`${sub.name} ${pair}`);
           const b = conn.books.get(pair);
@@ -310,9 +315,13 @@ export async function startKrakenVenue(options: KrakenVenueOptions): Promise<Kra
         );
       }
       if (params.channel === "instrument" && instrumentText !== undefined) send(ws, instrumentText);
-      if (conn.started && (params.channel === "book" || params.channel === "trade")) {
+      if (params.channel === "book" || params.channel === "trade") {
         for (const symbol of params.symbol ?? []) {
-          conn.muted.delete(`${params.channel} ${symbol}`);
+          const key = `${params.channel} ${symbol}`;
+          const again = conn.subscribed.has(key);
+          conn.subscribed.add(key);
+          if (!again) continue;
+          conn.muted.delete(key);
           const b = conn.books.get(symbol);
           if (params.channel === "book" && b && !(faults.noResubscribeSnapshot && conn.index <= faultConnections)) {
             send(ws, b.v2Snapshot());
@@ -346,6 +355,7 @@ export async function startKrakenVenue(options: KrakenVenueOptions): Promise<Kra
           stalled: false,
           nextChannelId: 90001,
           books: new Map(),
+          subscribed: new Set(),
           muted: new Set(),
           v2Depth: 10,
         },
@@ -413,5 +423,41 @@ export async function startKrakenVenue(options: KrakenVenueOptions): Promise<Kra
       }
       server.stop(true);
     },
+  };
+}
+
+/** The pairs of the 2021 cryptofeed session (v1 names). */
+export const KRAKEN_DEMO_PAIRS = [
+  "WAVES/EUR",
+  "XMR/USD",
+  "KSM/XBT",
+  "GRT/ETH",
+  "SC/EUR",
+  "ETH/CHF",
+  "OCEAN/XBT",
+  "OMG/USD",
+  "XBT/CHF",
+  "ADA/XBT",
+] as const;
+
+/**
+ * The offline demo venue: the 2021 cryptofeed session of fixtures/kraken/, book-1000 and trades of 10 pairs merged
+ * on their common recorder clock, with the AssetPairs response of the same session. Run the collector against it
+ * with `--url <url> --rest-url <restUrl> --symbols <KRAKEN_DEMO_PAIRS> --depth 1000`.
+ */
+export function krakenDemoVenueOptions(
+  fixturesDir: string,
+  overrides: Partial<KrakenVenueOptions> = {},
+): KrakenVenueOptions {
+  const dir = fixturesDir.replace(/\/+$/, "");
+  return {
+    capture: [
+      `${dir}/v1-book1000-10pairs-2021-04-17.cryptofeed.jsonl.gz`,
+      `${dir}/v1-trade-10pairs-2021-04-17.cryptofeed.jsonl`,
+    ],
+    assetPairs: `${dir}/v1-rest-assetpairs-2021-04-17.cryptofeed.jsonl.gz`,
+    speed: 1,
+    loop: true,
+    ...overrides,
   };
 }

@@ -1,9 +1,11 @@
 import { describe, expect, test } from "bun:test";
 import { krakenBookChecksum } from "../../../../src/behavior/adapters/kraken/checksum.ts";
+import { KRAKEN_DEMO_PAIRS, krakenDemoVenueOptions } from "../../../../src/behavior/venues/kraken-venue.ts";
 import type { InstrumentId } from "../../../../src/data/instrument-id.ts";
 import { TlvType } from "../../../../src/data/tlv-layouts.ts";
 import {
   consumerBooks,
+  FIXTURES,
   PAIRS_2021,
   type Published,
   startRun,
@@ -145,5 +147,23 @@ describe("Kraken collector against the replay venue (real WebSocket)", () => {
     const h = run.client.handler;
     await run.client.until(() => h.counters.checksumsVerified >= 510);
     expect(h.counters.checksumsVerified).toBe(510);
+  });
+
+  test("the demo venue: book-1000 and trades of the 2021 session merged, with AssetPairs", async () => {
+    await using run = await startRun(
+      krakenDemoVenueOptions(FIXTURES, { speed: Number.POSITIVE_INFINITY, loop: false }),
+      {
+        symbols: [...KRAKEN_DEMO_PAIRS],
+        depth: 1000,
+      },
+    );
+    const h = run.client.handler;
+    await run.client.ready;
+    await run.client.until(() => h.counters.checksumsVerified >= 4269 && h.counters.trades >= 10);
+    expect(h.counters.checksumsVerified).toBe(4269);
+    expect(h.counters.checksumMismatches).toBe(0);
+    expect(h.counters.trades).toBe(10);
+    expect(h.counters.subscriptions).toBe(20);
+    expect(ofType(run.frames, TlvType.InstrumentMeta).length).toBe(10);
   });
 });
