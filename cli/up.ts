@@ -24,10 +24,19 @@ export default defineCommand({
   args: {
     ...configArg,
     detach: { type: "boolean", description: "run in the background; returns when every service is healthy" },
-    live: { type: "boolean", description: "use the real venues' public feeds (collectors: not built yet)" },
+    live: {
+      type: "boolean",
+      description:
+        "real venues' public market data (Kraken, Binance; Polygon with AP_POLYGON_WS_URL); trading stays paper",
+    },
+    "live-trading": {
+      type: "boolean",
+      description: "send real orders (needs keys; not built yet: refused)",
+    },
   },
   async run({ args }) {
     await guard(async () => {
+      if (args.live) process.env.AP_PROFILE = "live"; // the detached supervisor reads it too
       const { config, runDir } = systemContext(args.config);
       const running = await controlRequest(runDir, { cmd: "ping" }, 5_000);
       if (running?.ok) {
@@ -36,8 +45,26 @@ export default defineCommand({
         );
         return;
       }
+      if (args["live-trading"]) {
+        process.stderr.write(
+          [
+            "ap up --live-trading: REFUSED. Live order execution (signed CEX orders, on-chain transactions) is not built",
+            "yet, so no real money can move. Real money will only ever move with this explicit flag AND keys in the",
+            "environment; without them ap runs paper execution.",
+            "",
+          ].join("\n"),
+        );
+        process.exit(Exit.Usage);
+      }
       if (args.live) {
-        process.stderr.write("ap up --live: the venue collectors are not built yet; starting the relays only\n");
+        process.stderr.write(
+          [
+            "",
+            "  *** LIVE MARKET DATA: the collectors connect to the real venues' public feeds (Kraken, Binance,",
+            "  *** and Polygon if AP_POLYGON_WS_URL is set). Execution stays PAPER: no order leaves this machine.",
+            "",
+          ].join("\n"),
+        );
       }
       process.stdout.write(`ap up: run dir ${runDir}\n`);
       // The dashboard's control token (halt/resume): given, or made here so ap up can show it to the operator.

@@ -116,6 +116,12 @@ describe("ap up in the foreground", () => {
     expect((await ap(runDir, ["status"])).code).toBe(1);
   }, 30_000);
 
+  test("ap up --live-trading is refused loudly: real money never moves by default", async () => {
+    const r = await ap(join(base, "live-trading"), ["up", "--live-trading"]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain("ap up --live-trading: REFUSED");
+  });
+
   test("a bad configuration stops ap up with one line", async () => {
     const r = await ap(join(base, "bad"), ["up", "--config", join(ROOT, "fixtures/protocol/protocol-vectors.jsonl")]);
     expect(r.code).toBe(3);

@@ -167,18 +167,17 @@ export function servicesFromConfig(
       },
     );
   } else {
+    const kraken = venueTable(config, "kraken");
+    const binance = venueTable(config, "binance");
+    const polygon = venueTable(config, "polygon");
     services.push(
       {
         name: "collector-kraken",
         command: [
           bun,
           script("adapters/kraken/main.ts"),
-          "--url",
-          LIVE_URLS.kraken,
-          "--relay",
-          sock("market-data"),
-          "--symbols",
-          "BTC/USD,ETH/USD",
+          ...["--url", text(kraken.url, LIVE_URLS.kraken), "--relay", sock("market-data")],
+          ...["--symbols", list(kraken.symbols, "BTC/USD,ETH/USD"), ...optional("--depth", kraken.depth)],
         ],
         dependsOn: md,
       },
@@ -187,28 +186,28 @@ export function servicesFromConfig(
         command: [
           bun,
           script("adapters/binance/main.ts"),
-          "--url",
-          LIVE_URLS.binance,
-          "--rest-url",
-          LIVE_URLS.binanceRest,
-          "--relay",
-          sock("market-data"),
-          "--symbols",
-          "BTCUSDT,ETHUSDT",
+          ...[
+            "--url",
+            text(binance.url, LIVE_URLS.binance),
+            "--rest-url",
+            text(binance.rest_url, LIVE_URLS.binanceRest),
+          ],
+          ...["--relay", sock("market-data"), "--symbols", list(binance.symbols, "BTCUSDT,ETHUSDT")],
+          ...optional("--market", binance.market),
         ],
         dependsOn: md,
       },
     );
+    // A Polygon node URL carries an API key more often than not: from the environment, never from the file, and
+    // resolved only at spawn ({env:...}) so no command line or log holds it.
     if (env.AP_POLYGON_WS_URL) {
       services.push({
         name: "collector-polygon",
         command: [
           bun,
           script("adapters/polygon/main.ts"),
-          "--url",
-          env.AP_POLYGON_WS_URL,
-          "--relay",
-          sock("market-data"),
+          ...["--url", "{env:AP_POLYGON_WS_URL}", "--relay", sock("market-data")],
+          ...optional("--pools", polygon.pools === undefined ? undefined : list(polygon.pools, "")),
         ],
         dependsOn: md,
       });
@@ -246,6 +245,15 @@ export function servicesFromConfig(
   );
   return services;
 }
+
+/** [venues.<venue>] of the config file: read here for what the supervisor passes, validated by the collector. */
+function venueTable(config: ApConfig, venue: string): Record<string, unknown> {
+  const venues = (config.owned.venues ?? {}) as Record<string, Record<string, unknown>>;
+  return venues[venue] ?? {};
+}
+const text = (v: unknown, fallback: string): string => (typeof v === "string" && v ? v : fallback);
+const list = (v: unknown, fallback: string): string => (Array.isArray(v) ? v.join(",") : text(v, fallback));
+const optional = (flag: string, v: unknown): string[] => (v === undefined ? [] : [flag, String(v)]);
 
 /** Groups services into start layers: every service's dependencies sit in earlier layers. Throws on a cycle. */
 export function startLayers(services: readonly ServiceSpec[]): ServiceSpec[][] {

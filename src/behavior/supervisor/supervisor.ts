@@ -115,7 +115,10 @@ export class Supervisor {
       m.lastError = (e as Error).message;
       return Promise.reject(e);
     }
-    this.log(spec.name, `starting: ${command.join(" ")}`);
+    this.log(
+      spec.name,
+      `starting: ${spec.command.map((a) => (a.startsWith("{env:") ? a : this.resolveArgSafe(a))).join(" ")}`,
+    );
     const proc = Bun.spawn(command, {
       stdin: "ignore",
       stdout: "pipe",
@@ -252,6 +255,9 @@ export class Supervisor {
    * collector learns the URL of the replay venue it depends on (ports are chosen at start).
    */
   private resolveArg(arg: string): string {
+    // {env:NAME}: a secret-bearing value (a node URL with a key) resolved at spawn, so the spec and the logged
+    // command line never hold it.
+    if (/^\{env:\w+\}$/.test(arg)) return process.env[arg.slice(5, -1)] ?? "";
     return arg.replace(/\{ready:([\w-]+):(\d+)\}/g, (whole, name: string, index: string) => {
       const word = this.services.get(name)?.readyDetail.split(/\s+/)[Number(index)];
       if (word === undefined || word === "") {
@@ -264,6 +270,14 @@ export class Supervisor {
       }
       return word;
     });
+  }
+
+  private resolveArgSafe(arg: string): string {
+    try {
+      return this.resolveArg(arg);
+    } catch {
+      return arg;
+    }
   }
 
   /** A dependency came back with a different ready line (a new port): its dependents must follow it. */
