@@ -1,15 +1,16 @@
 /**
- * The dashboard in a real browser (headless Chromium over the DevTools protocol) against a running system: the
+ * The dashboard in a real browser (headless Chromium driven by playwright-core) against a running system: the
  * three relays and the paper execution service under the real Supervisor (with its control socket, so the services
  * panel shows the supervisor's own table), the dashboard as its own process, and real Protocol V2 frames published
  * on the relays. Every wait is on a DOM change or a process line, never a sleep. Screenshots of each panel go to
  * test-artifacts/dashboard/ (and to docs/screenshots/ with AP_UPDATE_SCREENSHOTS=1).
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { chmodSync, copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import type { Subprocess } from "bun";
+import type { Page } from "playwright-core";
 import { serveControl } from "../../../src/behavior/supervisor/control.ts";
 import type { ServiceSpec } from "../../../src/behavior/supervisor/services.ts";
 import { Supervisor } from "../../../src/behavior/supervisor/supervisor.ts";
@@ -19,13 +20,12 @@ import { parseDecimal } from "../../../src/core/fixed-point.ts";
 import { InstrumentId } from "../../../src/data/instrument-id.ts";
 import { FrameBuilder } from "../../../src/rules/builder.ts";
 import { fromHex } from "../../../src/rules/json.ts";
-import { CdpBrowser, type CdpPage, CHROMIUM } from "./cdp-browser.ts";
+import { HAVE_CHROMIUM, launchBrowser, type TestBrowser, waitFor } from "./browser.ts";
 
 const ROOT = resolve(import.meta.dir, "../../..");
 const ARTIFACTS = join(ROOT, "test-artifacts/dashboard");
 const SCREENSHOTS = join(ROOT, "docs/screenshots");
-const HAVE_CHROMIUM = existsSync(CHROMIUM);
-/** Waits inside are bounded by CdpPage.waitFor (10 s); a shared 2-core machine needs the margin. */
+/** Waits inside are bounded by waitFor (10 s); a shared 2-core machine needs the margin. */
 const TEST_TIMEOUT_MS = 30_000;
 const e8 = (text: string) => parseDecimal(text, 8);
 const BTC = InstrumentId.spot(101, "BTC", "USD");
@@ -38,8 +38,8 @@ let control: { stop(force?: boolean): void };
 let dashboard: Subprocess<"ignore", "pipe", "pipe">;
 let url: string;
 let token: string;
-let browser: CdpBrowser;
-let page: CdpPage;
+let browser: TestBrowser;
+let page: Page;
 const publishers: Record<string, BusClient> = {};
 const builders = {
   md: new FrameBuilder({ domain: 1, source: 90 }),
@@ -111,7 +111,7 @@ function fillFrame(fillId: bigint, side: number, price: string, quantity: string
 
 async function shoot(panel: string): Promise<void> {
   const file = join(ARTIFACTS, `${panel}.png`);
-  await page.screenshot(`#panel-${panel}`, file);
+  await page.locator(`#panel-${panel}`).screenshot({ path: file });
   if (process.env.AP_UPDATE_SCREENSHOTS === "1") copyFileSync(file, join(SCREENSHOTS, `dashboard-${panel}.png`));
 }
 
@@ -186,8 +186,8 @@ describe.skipIf(!HAVE_CHROMIUM)("dashboard in headless Chromium", () => {
     }
     await Promise.all(Object.values(publishers).map((p) => p.ready()));
 
-    browser = await CdpBrowser.launch();
-    page = await browser.newPage();
+    browser = await launchBrowser();
+    page = browser.page;
     await page.goto(`${url}#token=${token}`);
   }, 60_000);
 
@@ -204,16 +204,17 @@ describe.skipIf(!HAVE_CHROMIUM)("dashboard in headless Chromium", () => {
   test(
     "loads without console errors and shows the supervisor's services",
     async () => {
-      await page.waitFor(`document.getElementById("conn").textContent === "live"`);
-      const state = await page.waitFor<string>(
+      await waitFor(page, `document.getElementById("conn").textContent === "live"`);
+      const state = await waitFor<string>(
+        page,
         `document.querySelector('#services-body tr[data-service="execution"] td:nth-child(2)')?.textContent === "ready" && "ready"`,
       );
       expect(state).toBe("ready");
-      await page.waitFor(`document.querySelectorAll("#services-body tbody tr").length === 4`);
+      await waitFor(page, `document.querySelectorAll("#services-body tbody tr").length === 4`);
       // The token came in the fragment and was removed from the address bar.
       expect(await page.evaluate<string>("location.href")).toBe(url);
       expect(await page.evaluate<string>(`document.getElementById("token").value`)).toBe(token);
-      expect(page.errors).toEqual([]);
+      expect(browser.errors).toEqual([]);
       await shoot("services");
     },
     TEST_TIMEOUT_MS,
@@ -238,7 +239,7 @@ describe.skipIf(!HAVE_CHROMIUM)("dashboard in headless Chromium", () => {
         ),
       );
       const sel = `#books-body [data-instrument="kraken:spot:BTC/USD"]`;
-      await page.waitFor(`document.querySelector('${sel} .best-bid')?.textContent === "64,000.00"`);
+      await waitFor(page, `document.querySelector('${sel} .best-bid')?.textContent === "64,000.00"`);
       expect(await page.evaluate<string>(`document.querySelector('${sel} .best-ask').textContent`)).toBe("64,020.00");
       const delta = builders.md
         .begin()
@@ -252,7 +253,7 @@ describe.skipIf(!HAVE_CHROMIUM)("dashboard in headless Chromium", () => {
         .finish()
         .slice();
       publish("market-data", delta);
-      await page.waitFor(`document.querySelector('${sel} .best-bid')?.textContent === "64,010.50"`);
+      await waitFor(page, `document.querySelector('${sel} .best-bid')?.textContent === "64,010.50"`);
       publish(
         "market-data",
         builders.md
@@ -267,10 +268,10 @@ describe.skipIf(!HAVE_CHROMIUM)("dashboard in headless Chromium", () => {
           .finish()
           .slice(),
       );
-      await page.waitFor(`document.querySelector('${sel} h3')?.textContent.includes("last 64,015.00")`);
+      await waitFor(page, `document.querySelector('${sel} h3')?.textContent.includes("last 64,015.00")`);
       // 4 bid levels (3 + the delta's) and 3 ask levels, each with its depth bar.
       expect(await page.evaluate<number>(`document.querySelectorAll('${sel} .bar').length`)).toBe(7);
-      expect(page.errors).toEqual([]);
+      expect(browser.errors).toEqual([]);
       await shoot("books");
     },
     TEST_TIMEOUT_MS,
@@ -296,7 +297,8 @@ describe.skipIf(!HAVE_CHROMIUM)("dashboard in headless Chromium", () => {
         .finish()
         .slice();
       publish("market-data", sync);
-      const price = await page.waitFor<string>(
+      const price = await waitFor<string>(
+        page,
         `document.querySelector('#pools-body [data-pool="${POOL}"] .pool-price')?.textContent`,
       );
       expect(price).toBe("3,500.00");
@@ -317,7 +319,7 @@ describe.skipIf(!HAVE_CHROMIUM)("dashboard in headless Chromium", () => {
         .map((l) => JSON.parse(l) as { name: string; hex: string });
       const multi = vectors.find((v) => v.name === "arbitrage_signal_multi")!;
       publish("signal", fromHex(multi.hex));
-      const rows = await page.waitFor<number>(`document.querySelectorAll("#signals-body tbody tr").length`);
+      const rows = await waitFor<number>(page, `document.querySelectorAll("#signals-body tbody tr").length`);
       expect(rows).toBe(1);
       const text = await page.evaluate<string>(`document.querySelector("#signals-body tbody tr").textContent`);
       expect(text).toMatch(/\d/);
@@ -331,14 +333,14 @@ describe.skipIf(!HAVE_CHROMIUM)("dashboard in headless Chromium", () => {
     async () => {
       // Book mid is (64,010.50 + 64,020.00) / 2 = 64,015.25; long 0.5 from 64,000 with a 1.00 fee: 7.625 - 1 = 6.625.
       publish("execution", fillFrame(1n, 1, "64000", "0.5", "1"));
-      await page.waitFor(`document.getElementById("pnl-fills").textContent === "1"`);
-      await page.waitFor(`document.getElementById("pnl-total").textContent === "6.63"`);
+      await waitFor(page, `document.getElementById("pnl-fills").textContent === "1"`);
+      await waitFor(page, `document.getElementById("pnl-total").textContent === "6.63"`);
       expect(await page.evaluate<string>(`document.getElementById("pnl-unrealised").textContent`)).toBe("7.63");
       // Close at 64,100: realised 50.00, fees 2.00, nothing open.
       publish("execution", fillFrame(2n, 2, "64100", "0.5", "1"));
-      await page.waitFor(`document.getElementById("pnl-total").textContent === "48.00"`);
+      await waitFor(page, `document.getElementById("pnl-total").textContent === "48.00"`);
       expect(await page.evaluate<string>(`document.getElementById("pnl-realised").textContent`)).toBe("50.00");
-      await page.waitFor(`document.querySelector("#pnl-chart canvas") !== null`);
+      await waitFor(page, `document.querySelector("#pnl-chart canvas") !== null`);
       publish(
         "execution",
         builders.exec
@@ -355,9 +357,9 @@ describe.skipIf(!HAVE_CHROMIUM)("dashboard in headless Chromium", () => {
           .finish()
           .slice(),
       );
-      await page.waitFor(`document.getElementById("orders-body").textContent.includes("filled")`);
+      await waitFor(page, `document.getElementById("orders-body").textContent.includes("filled")`);
       expect(await page.evaluate<number>(`document.querySelectorAll("#fills-rows tr").length`)).toBe(2);
-      expect(page.errors).toEqual([]);
+      expect(browser.errors).toEqual([]);
       await shoot("pnl");
       await shoot("orders");
     },
@@ -368,17 +370,17 @@ describe.skipIf(!HAVE_CHROMIUM)("dashboard in headless Chromium", () => {
     "the halt button trips the execution engine's kill switch; resume clears it",
     async () => {
       await page.click("#halt");
-      await page.waitFor(`document.getElementById("control-result").textContent === "halt: tripped"`);
-      await page.waitFor(`!document.getElementById("halted").hidden`);
-      await page.waitFor(`document.querySelector("#breakers-body .breaker-state")?.textContent === "TRIPPED"`);
+      await waitFor(page, `document.getElementById("control-result").textContent === "halt: tripped"`);
+      await waitFor(page, `!document.getElementById("halted").hidden`);
+      await waitFor(page, `document.querySelector("#breakers-body .breaker-state")?.textContent === "TRIPPED"`);
       // The engine's side: its hash-chained audit log holds the halt command and the manual global breaker.
       const audit = readFileSync(join(dir, "audit.log"), "utf8");
       expect(audit).toContain('"command":"halt"');
       await shoot("breakers");
       await page.click("#resume");
-      await page.waitFor(`document.getElementById("control-result").textContent === "resume: reset"`);
-      await page.waitFor(`document.getElementById("halted").hidden`);
-      expect(page.errors).toEqual([]);
+      await waitFor(page, `document.getElementById("control-result").textContent === "resume: reset"`);
+      await waitFor(page, `document.getElementById("halted").hidden`);
+      expect(browser.errors).toEqual([]);
     },
     TEST_TIMEOUT_MS,
   );
@@ -393,13 +395,13 @@ describe.skipIf(!HAVE_CHROMIUM)("dashboard in headless Chromium", () => {
       // From the page: a wrong token typed in the field.
       await page.fill("#token", "not-the-token");
       await page.click("#halt");
-      await page.waitFor(`document.getElementById("control-result").textContent.includes("refused (401")`);
+      await waitFor(page, `document.getElementById("control-result").textContent.includes("refused (401")`);
       expect(await page.evaluate<boolean>(`document.getElementById("halted").hidden`)).toBe(true);
       // Nothing the server sends to a page contains the token.
       for (const path of ["", "app.js", "app.css"])
         expect(await (await fetch(`${url}${path}`)).text()).not.toContain(token);
       // The browser's 401 is a failed resource load in its log; nothing else.
-      expect(page.errors.filter((e) => !e.includes("401"))).toEqual([]);
+      expect(browser.errors.filter((e) => !e.includes("401"))).toEqual([]);
     },
     TEST_TIMEOUT_MS,
   );
@@ -417,9 +419,10 @@ describe.skipIf(!HAVE_CHROMIUM)("dashboard in headless Chromium", () => {
     const { frameChecksum } = await import("../../../src/rules/crc32.ts");
     new DataView(bad.buffer).setUint32(28, frameChecksum(bad, 0, bad.length - 32), true);
     publish("market-data", bad);
-    await page.waitFor(`document.getElementById("frames").textContent.includes("bad")`);
+    await waitFor(page, `document.getElementById("frames").textContent.includes("bad")`);
     publish("market-data", good);
-    await page.waitFor(
+    await waitFor(
+      page,
       `document.querySelector('#books-body [data-instrument="kraken:spot:BTC/USD"] h3')?.textContent.includes("last 64,016.00")`,
     );
     expect(dashboard.exitCode).toBe(null);
