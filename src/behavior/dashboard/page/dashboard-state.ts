@@ -4,6 +4,7 @@ import type {
   CircuitBreaker,
   Economics,
   Fill,
+  InstrumentMeta,
   OrderBook,
   OrderCancel,
   OrderRequest,
@@ -19,7 +20,7 @@ import { StreamFramer } from "../../../rules/framer.ts";
 import type { FrameParser } from "../../../rules/parser.ts";
 import { e16ToE8, Portfolio } from "../../execution/portfolio.ts";
 import { DASHBOARD_STATUS_TLV, type DashboardStatus, readStatus } from "../status-frame.ts";
-import { priceFromReserves, priceFromSqrtX96 } from "./format.ts";
+import { priceDecimalsNeeded, priceFromReserves, priceFromSqrtX96 } from "./format.ts";
 
 export interface BookView {
   instrument: string;
@@ -116,6 +117,8 @@ export class DashboardState {
   readonly books = new Map<string, BookView>();
   readonly pools = new Map<string, PoolView>();
   readonly lastTrade = new Map<string, Trade>();
+  /** price_decimals of each instrument from its InstrumentMeta, when the venue sent one (at most 8: prices are e8). */
+  readonly priceDecimalsMeta = new Map<string, number>();
   readonly signals: SignalView[] = [];
   readonly orders = new Map<bigint, OrderView>();
   readonly fills: FillView[] = [];
@@ -208,6 +211,14 @@ export class DashboardState {
         const t = v as unknown as Trade;
         this.lastTrade.set(this.key(t.instrument), t);
         this.dirty.add("books");
+        break;
+      }
+      case 4: {
+        const m = v as unknown as InstrumentMeta;
+        this.priceDecimalsMeta.set(this.key(m.instrument), Math.min(8, m.priceDecimals));
+        this.dirty.add("books");
+        this.dirty.add("orders");
+        this.dirty.add("pnl");
         break;
       }
       case 3: {
@@ -425,6 +436,31 @@ export class DashboardState {
   get halted(): boolean {
     for (const b of this.breakers.values()) if (b.scope === 1 && b.state === 1) return true;
     return false;
+  }
+
+  /**
+   * Decimals to show an instrument's prices with: its InstrumentMeta's price_decimals when known, else enough for
+   * every price the page holds for it (book levels, last trade, `extra`) exactly, at least 2. Counted on the e8
+   * integers, no float.
+   */
+  priceDecimals(instrument: string, extra: Iterable<bigint> = []): number {
+    const meta = this.priceDecimalsMeta.get(instrument);
+    if (meta !== undefined) return meta;
+    let d = priceDecimalsNeeded(extra);
+    const book = this.books.get(instrument);
+    if (book !== undefined) {
+      d = priceDecimalsNeeded(
+        book.bids.map((l) => l.price),
+        d,
+      );
+      d = priceDecimalsNeeded(
+        book.asks.map((l) => l.price),
+        d,
+      );
+    }
+    const trade = this.lastTrade.get(instrument);
+    if (trade !== undefined) d = priceDecimalsNeeded([trade.price], d);
+    return d;
   }
 
   /** The mark of an instrument: its book's mid, else its last trade, else 0 (not marked). */

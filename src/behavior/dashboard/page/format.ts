@@ -30,6 +30,26 @@ export function formatE8(value: bigint, shown = 2): string {
   return formatScaled(value, 8, shown);
 }
 
+/**
+ * Decimals that show every one of these e8 prices exactly (8 minus the trailing zero digits of the scaled integer),
+ * at least `min` and at most 8: 2713n (0.00002713) needs 8, 6_400_000_000_000n (64,000) needs `min`.
+ */
+export function priceDecimalsNeeded(prices: Iterable<bigint>, min = 2): number {
+  let d = Math.max(0, Math.min(8, min));
+  for (const p of prices) {
+    if (d === 8) break;
+    let v = p < 0n ? -p : p;
+    if (v === 0n) continue;
+    let needed = 8;
+    while (needed > d && v % 10n === 0n) {
+      v /= 10n;
+      needed--;
+    }
+    if (needed > d) d = needed;
+  }
+  return d;
+}
+
 /** Token amount in native units with its decimals, shown with at most `shown` decimals. */
 export function formatNative(value: bigint, decimals: number, shown = 6): string {
   return formatScaled(value, decimals, Math.min(decimals, shown));

@@ -69,25 +69,26 @@ export function renderBooks(el: HTMLElement, s: DashboardState): void {
     }
     // Bar widths are display: a percentage from integer sizes.
     const pct = (size: bigint) => Number((size * 1000n) / max) / 10;
+    const pd = s.priceDecimals(b.instrument);
     let rows = "";
     for (let i = 0; i < depth; i++) {
       const bid = b.bids[i];
       const ask = b.asks[i];
       rows +=
         `<tr><td class="depth">${bid ? `<div class="bar bid" style="width:${pct(bid.size)}%"></div>` : ""}</td>` +
-        `<td>${bid ? formatE8(bid.size, 4) : ""}</td><td class="bid">${bid ? formatE8(bid.price, 2) : ""}</td>` +
-        `<td class="ask">${ask ? formatE8(ask.price, 2) : ""}</td><td>${ask ? formatE8(ask.size, 4) : ""}</td>` +
+        `<td>${bid ? formatE8(bid.size, 4) : ""}</td><td class="bid">${bid ? formatE8(bid.price, pd) : ""}</td>` +
+        `<td class="ask">${ask ? formatE8(ask.price, pd) : ""}</td><td>${ask ? formatE8(ask.size, 4) : ""}</td>` +
         `<td class="depth">${ask ? `<div class="bar ask" style="width:${pct(ask.size)}%"></div>` : ""}</td></tr>`;
     }
     const bestBid = b.bids[0]?.price;
     const bestAsk = b.asks[0]?.price;
-    const spread = bestBid !== undefined && bestAsk !== undefined ? formatE8(bestAsk - bestBid, 2) : "-";
+    const spread = bestBid !== undefined && bestAsk !== undefined ? formatE8(bestAsk - bestBid, pd) : "-";
     const last = s.lastTrade.get(b.instrument);
     html +=
       `<div class="book${b.stale ? " stale" : ""}" data-instrument="${esc(b.instrument)}">` +
-      `<h3>${esc(b.instrument)} <span class="muted">bid <b class="best-bid">${bestBid !== undefined ? formatE8(bestBid, 2) : "-"}</b>` +
-      ` ask <b class="best-ask">${bestAsk !== undefined ? formatE8(bestAsk, 2) : "-"}</b> spread ${spread}` +
-      `${last ? ` last ${formatE8(last.price, 2)}` : ""} · ${b.updates} updates · ${formatTimeNs(b.exchangeTsNs)}` +
+      `<h3>${esc(b.instrument)} <span class="muted">bid <b class="best-bid">${bestBid !== undefined ? formatE8(bestBid, pd) : "-"}</b>` +
+      ` ask <b class="best-ask">${bestAsk !== undefined ? formatE8(bestAsk, pd) : "-"}</b> spread ${spread}` +
+      `${last ? ` last ${formatE8(last.price, pd)}` : ""} · ${b.updates} updates · ${formatTimeNs(b.exchangeTsNs)}` +
       `${b.stale ? " · STALE" : ""}</span></h3>` +
       `<table><thead><tr><th></th><th>bid size</th><th>bid</th><th>ask</th><th>ask size</th><th></th></tr></thead>` +
       `<tbody>${rows}</tbody></table></div>`;
@@ -101,8 +102,9 @@ export function renderPools(el: HTMLElement, s: DashboardState): void {
     .map(
       (p) =>
         `<tr data-pool="${esc(p.pool)}"><td title="${esc(p.pool)}">${esc(shortPool(p.pool))}</td><td>V${p.protocol || "?"}</td>` +
-        `<td class="pool-price">${formatE18Price(p.priceE18)}</td><td>${formatE18Price(invertE18(p.priceE18))}</td>` +
-        `<td>${p.protocol === 3 ? formatInteger(p.liquidity) : `${formatNative(p.reserve0, p.decimals0, 4)} / ${formatNative(p.reserve1, p.decimals1, 4)}`}</td>` +
+        `<td class="pool-price">${p.priceE18 ? formatE18Price(p.priceE18) : "-"}</td>` +
+        `<td>${p.priceE18 ? formatE18Price(invertE18(p.priceE18)) : "-"}</td>` +
+        `<td>${p.protocol === 3 ? formatInteger(p.liquidity) : p.reserve0 || p.reserve1 ? `${formatNative(p.reserve0, p.decimals0, 4)} / ${formatNative(p.reserve1, p.decimals1, 4)}` : "-"}</td>` +
         `<td>${p.protocol === 3 ? p.tick : "-"}</td><td>${p.swaps}</td>` +
         `<td>${p.lastSwap ? `${formatNative(p.lastSwap.amount0, p.decimals0, 4)} ${p.lastSwap.zeroForOne ? "→" : "←"} ${formatNative(p.lastSwap.amount1, p.decimals1, 4)}` : "-"}</td>` +
         `<td>${formatInteger(p.blockNumber)}</td></tr>`,
@@ -144,20 +146,22 @@ export function renderOrders(el: HTMLElement, s: DashboardState): void {
   const orders = [...s.orders.values()]
     .reverse()
     .slice(0, 20)
-    .map(
-      (o) =>
+    .map((o) => {
+      const pd = s.priceDecimals(o.instrument, [o.price]);
+      return (
         `<tr><td>${o.orderId}</td><td>${esc(o.instrument)}</td><td class="${o.side === 1 ? "bid" : "ask"}">${SIDE[o.side] ?? "?"}</td>` +
-        `<td>${o.price ? formatE8(o.price, 2) : "mkt"}</td><td>${formatE8(o.quantity, 4)}</td>` +
+        `<td>${o.price ? formatE8(o.price, pd) : "mkt"}</td><td>${formatE8(o.quantity, 4)}</td>` +
         `<td>${ORDER_STATUS[o.status] ?? o.status}${o.reason ? ` (${REJECT_REASON[o.reason] ?? o.reason})` : ""}</td>` +
-        `<td>${formatE8(o.filledQuantity, 4)}</td><td>${o.averagePrice ? formatE8(o.averagePrice, 2) : "-"}</td></tr>`,
-    )
+        `<td>${formatE8(o.filledQuantity, 4)}</td><td>${o.averagePrice ? formatE8(o.averagePrice, pd) : "-"}</td></tr>`
+      );
+    })
     .join("");
   const fills = s.fills
     .slice(0, 20)
     .map(
       (f) =>
         `<tr><td>${formatTimeNs(f.timestampNs)}</td><td>${f.orderId}/${f.fillId}</td><td>${esc(f.instrument)}</td>` +
-        `<td class="${f.side === 1 ? "bid" : "ask"}">${SIDE[f.side] ?? "?"}</td><td>${formatE8(f.price, 2)}</td>` +
+        `<td class="${f.side === 1 ? "bid" : "ask"}">${SIDE[f.side] ?? "?"}</td><td>${formatE8(f.price, s.priceDecimals(f.instrument, [f.price]))}</td>` +
         `<td>${formatE8(f.quantity, 4)}</td><td>${formatE8(f.fee, 4)}</td></tr>`,
     )
     .join("");
@@ -192,9 +196,13 @@ export function renderPnl(root: Document, s: DashboardState): void {
         cost += lot.price * lot.qty;
       }
       const avg = x.qty !== 0n ? cost / x.qty : 0n;
+      const pd = s.priceDecimals(
+        key,
+        x.lots.map((l) => l.price),
+      );
       return (
         `<tr data-position="${esc(key)}"><td>${esc(key)}</td><td class="${sign(x.qty)}">${formatE8(x.qty, 4)}</td>` +
-        `<td>${avg ? formatE8(avg, 2) : "-"}</td><td>${mark ? formatE8(mark, 2) : "-"}</td>` +
+        `<td>${avg ? formatE8(avg, pd) : "-"}</td><td>${mark ? formatE8(mark, pd) : "-"}</td>` +
         `<td class="${sign(unrealisedE16)}">${formatE8(e16ToE8(unrealisedE16), 2)}</td>` +
         `<td class="${sign(x.realisedE16)}">${formatE8(e16ToE8(x.realisedE16), 2)}</td><td>${formatE8(x.feesE8, 4)}</td></tr>`
       );
