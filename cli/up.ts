@@ -74,15 +74,16 @@ export default defineCommand({
         process.stderr.write(`ap up: ${e.toLine?.() ?? e}\n`);
         process.exit(Exit.Failure);
       });
-      process.stdout.write(
-        `ap is up: ${system.supervisor.serviceNames().length} services healthy in ${Math.round(system.startupMs)} ms. Ctrl-C stops; ap status, ap logs -f, ap down from another shell.\n`,
-      );
+      // Handlers first: a Ctrl-C right after the "ap is up" line must already stop everything cleanly.
       const stop = () => {
         process.stdout.write("\nap: stopping...\n");
         void system.stop();
       };
       process.on("SIGINT", stop);
       process.on("SIGTERM", stop);
+      process.stdout.write(
+        `ap is up: ${system.supervisor.serviceNames().length} services healthy in ${Math.round(system.startupMs)} ms. Ctrl-C stops; ap status, ap logs -f, ap down from another shell.\n`,
+      );
       await system.stopped;
       process.stdout.write("ap: stopped\n");
       process.exit(0);
