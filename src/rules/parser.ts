@@ -28,6 +28,15 @@ export interface FrameParserOptions {
  * Header getters and TLV positions stay valid until the next check(). The parser never copies the frame: keep the
  * bytes alive while you read.
  */
+/** Per type number: the domain its range belongs to (0: any), and its fixed value size (0: lists or no layout). */
+const TYPE_DOMAIN = new Uint8Array(256);
+const FIXED_SIZE = new Int32Array(256);
+for (let t = 0; t < 256; t++) {
+  TYPE_DOMAIN[t] = domainOfType(t);
+  const layout = LAYOUT_BY_TYPE[t];
+  FIXED_SIZE[t] = layout !== undefined && layout.lists === undefined ? layout.size : 0;
+}
+
 export class FrameParser {
   private readonly limits: Limits;
   private readonly maxFrameSize: number;
@@ -129,8 +138,16 @@ export class FrameParser {
       }
       if (type === 0 || type === EXTENDED_MARKER) return this.fail(ErrorCode.InvalidTlvType, p, type, 0);
       if (value + length > end) return this.fail(ErrorCode.TlvTruncated, p, type, end - value, length);
-      const tlvDomain = domainOfType(type);
+      const tlvDomain = TYPE_DOMAIN[type];
       if (tlvDomain !== 0 && tlvDomain !== domain) return this.fail(ErrorCode.DomainMismatch, p, type, tlvDomain);
+      const fixed = FIXED_SIZE[type];
+      if (fixed > 0) {
+        // Fixed-size layouts (all but OrderBook, BookDelta, PoolLiquidity): one compare, no call.
+        if (length !== fixed) return this.fail(ErrorCode.TlvSizeMismatch, p, type, fixed, length);
+        count++;
+        p = value + length;
+        continue;
+      }
       const layout = LAYOUT_BY_TYPE[type];
       if (layout !== undefined) {
         const r = checkTlvValue(layout, dv, value, length, this.limits);
