@@ -236,8 +236,8 @@ export class BinanceDataClient {
       books[symbol] = {
         state: ["awaiting_snapshot", "awaiting_straddle", "live"][sb.state],
         update_id: sb.lastUpdateId,
-        bids: sb.book.bids.length,
-        asks: sb.book.asks.length,
+        bids: sb.book.bidLevels,
+        asks: sb.book.askLevels,
         applied: sb.applied,
         gaps: sb.gaps,
         resyncs: sb.resyncs,

@@ -1,11 +1,12 @@
 import { DEFAULT_LIMITS } from "../../../core/limits.ts";
-import type { BookDelta } from "../../../data/tlv-layouts.ts";
+import { type BookDelta, TlvType } from "../../../data/tlv-layouts.ts";
 import type { MarketPublisher } from "../common/market-publisher.ts";
-import { OrderBook } from "../common/order-book.ts";
 import type { BinanceMarket } from "./config.ts";
+import { DepthBook } from "./depth-book.ts";
 import { BinanceParseError } from "./errors.ts";
 import type { BinanceInstrument } from "./instrument-provider.ts";
-import { BinanceScanner, Field, MessageKind, parseDepthSnapshot } from "./parsing.ts";
+import { BinanceScanner, Field, type LevelBuffer, MessageKind, parseDepthSnapshot } from "./parsing.ts";
+import { MAX_MS_FOR_U64_NS, setI64, setMsAsNs, setU64 } from "./tlv-writer.ts";
 
 /**
  * Per-symbol diff-depth sync, by Binance's "How to manage a local order book correctly" (spot: web-socket-streams;
@@ -25,7 +26,7 @@ export const InvalidationReason = { Checksum: 1, SequenceGap: 2, Disconnected: 3
 
 export interface SymbolBook {
   instrument: BinanceInstrument;
-  book: OrderBook;
+  book: DepthBook;
   state: SyncState;
   /** lastUpdateId of the loaded snapshot (AwaitingStraddle) or u of the last applied event (Live). */
   lastUpdateId: number;
@@ -109,7 +110,19 @@ export class BinanceNormalizer {
   private readonly depth: number;
   private readonly maxChanges: number;
   // Parsed levels of the current event: parsed in full before the book is touched, so a bad level never leaves a
-  // half-applied event. Reused across messages.
+  // half-applied event. Reused across messages. `lv` holds exact e8 Numbers (the hot path); an event with a value
+  // beyond 2^53 is re-read into the bigint arrays below and takes the original object path (publishAll).
+  private readonly lv: LevelBuffer = { prices: [], sizes: [], sides: [], n: 0, unsafe: false };
+  /**
+   * TLV values written here from Numbers and published with publishRaw: no bigint, no value object per level.
+   * BookDelta: 64-byte fixed part + 24 bytes per change (up to maxChanges per TLV; several TLVs per frame above).
+   */
+  private readonly tradeValue = new Uint8Array(64);
+  private readonly tradeDv = new DataView(this.tradeValue.buffer);
+  private readonly quoteValue = new Uint8Array(72);
+  private readonly quoteDv = new DataView(this.quoteValue.buffer);
+  private deltaValue = new Uint8Array(64 + 24 * 64);
+  private deltaDv = new DataView(this.deltaValue.buffer);
   private prices: bigint[] = [];
   private sizes: bigint[] = [];
   private sides: number[] = [];
@@ -129,7 +142,7 @@ export class BinanceNormalizer {
     for (const [symbol, instrument] of options.instruments) {
       this.books.set(symbol, {
         instrument,
-        book: new OrderBook(),
+        book: new DepthBook(),
         state: SyncState.AwaitingSnapshot,
         lastUpdateId: 0,
         buffer: [],
@@ -377,6 +390,17 @@ export class BinanceNormalizer {
   }
 
   private parseLevels(): void {
+    const lv = this.lv;
+    lv.n = 0;
+    lv.unsafe = false;
+    this.scanner.levelsInto(Field.b, lv, BID);
+    this.scanner.levelsInto(Field.a, lv, ASK);
+    // The raw path writes E as a u64 of ns; a time beyond that (or malformed: the original path throws after the
+    // book is updated) takes the original path too.
+    const ms = this.scanner.msOrNaN(Field.E);
+    if (!lv.unsafe && ms <= MAX_MS_FOR_U64_NS) return;
+    // a value beyond 2^53: the same text again, as bigints (the original path)
+    lv.unsafe = true;
     this.nLevels = 0;
     this.side = BID;
     this.scanner.forEachLevel(Field.b, this.collectLevel);
@@ -385,6 +409,29 @@ export class BinanceNormalizer {
   }
 
   private applyParsed(sb: SymbolBook, U: number, u: number): void {
+    const lv = this.lv;
+    if (lv.unsafe) {
+      this.applyParsedBig(sb, U, u);
+      return;
+    }
+    const book = sb.book;
+    const n = lv.n;
+    const prices = lv.prices;
+    const sizes = lv.sizes;
+    const sides = lv.sides;
+    for (let i = 0; i < n; i++) book.setNum(sides[i] === BID, prices[i], sizes[i]);
+    sb.lastUpdateId = u;
+    sb.applied++;
+    this.counters.applied++;
+    if (book.crossed) {
+      sb.crossed++;
+      this.counters.crossedBooks++;
+    }
+    this.publishDeltaRaw(sb, U, u, n, this.scanner.ms(Field.E));
+  }
+
+  /** applyParsed for an event with a value beyond 2^53: bigints into the book, value objects into publishAll. */
+  private applyParsedBig(sb: SymbolBook, U: number, u: number): void {
     const book = sb.book;
     const n = this.nLevels;
     const prices = this.prices;
@@ -399,6 +446,55 @@ export class BinanceNormalizer {
       this.counters.crossedBooks++;
     }
     this.publishDelta(sb, U, u, n);
+  }
+
+  /**
+   * publishDelta written straight into BookDelta value bytes (the layout FrameBuilder.add writes: instrument,
+   * exchange_ts_ns, first/last_update_id, change_count, pad to 64; then per change price i64, size i64, side u8, pad
+   * to 24). Events over maxChanges changes become several TLVs in one frame, as publishDelta does.
+   */
+  private publishDeltaRaw(sb: SymbolBook, U: number, u: number, n: number, ms: number): void {
+    const max = this.maxChanges;
+    const tlvs = n === 0 ? 1 : Math.ceil(n / max);
+    const bytes = tlvs * 64 + 24 * n;
+    if (this.deltaValue.length < bytes) {
+      this.deltaValue = new Uint8Array(bytes * 2);
+      this.deltaDv = new DataView(this.deltaValue.buffer);
+    }
+    const v = this.deltaValue;
+    const dv = this.deltaDv;
+    const lv = this.lv;
+    const prices = lv.prices;
+    const sizes = lv.sizes;
+    const sides = lv.sides;
+    const iid = sb.instrument.id.bytes;
+    let at = 0;
+    let parts: Uint8Array[] | undefined;
+    for (let start = 0; start < n || start === 0; start += max) {
+      const end = Math.min(n, start + max);
+      const tlvStart = at;
+      v.set(iid, at);
+      if (ms < 0) setU64(dv, at + 32, 0);
+      else setMsAsNs(dv, at + 32, ms);
+      setU64(dv, at + 40, U);
+      setU64(dv, at + 48, u);
+      dv.setUint16(at + 56, end - start, true);
+      dv.setUint16(at + 58, 0, true);
+      dv.setUint32(at + 60, 0, true);
+      at += 64;
+      for (let i = start; i < end; i++) {
+        setI64(dv, at, prices[i]);
+        setI64(dv, at + 8, sizes[i]);
+        dv.setUint32(at + 16, sides[i], true); // side u8 then 3 pad bytes
+        dv.setUint32(at + 20, 0, true);
+        at += 24;
+      }
+      if (n > max) (parts ??= []).push(v.subarray(tlvStart, at));
+      if (n === 0) break;
+    }
+    const p = this.options.publisher;
+    if (parts === undefined) p.publishRaw(TlvType.BookDelta, "BookDelta", v.subarray(0, at));
+    else p.publishRawAll(TlvType.BookDelta, "BookDelta", parts);
   }
 
   /**
@@ -433,6 +529,31 @@ export class BinanceNormalizer {
     const sb = this.symbolBook();
     if (sb === undefined) return;
     const sc = this.scanner;
+    const p = sc.e8n(Field.p);
+    const q = sc.e8n(Field.q);
+    const buyerMaker = sc.bool(Field.m);
+    const ms = sc.has(Field.T) ? sc.ms(Field.T) : sc.ms(Field.E);
+    // NaN: beyond 2^53; a time the builder refuses: the original path
+    if (Number.isNaN(p) || Number.isNaN(q) || ms > MAX_MS_FOR_U64_NS) {
+      this.onTradeBig(sb);
+      return;
+    }
+    const v = this.tradeValue;
+    const dv = this.tradeDv;
+    v.set(sb.instrument.id.bytes, 0);
+    setI64(dv, 32, p);
+    setI64(dv, 40, q);
+    if (ms < 0) setU64(dv, 48, 0);
+    else setMsAsNs(dv, 48, ms);
+    dv.setUint32(56, buyerMaker ? 2 : 1, true); // side u8 then pad
+    dv.setUint32(60, 0, true);
+    this.options.publisher.publishRaw(TlvType.Trade, "Trade", v);
+    this.counters.trades++;
+  }
+
+  /** onTrade with bigints (a value beyond 2^53, or a time the builder refuses): the original path. */
+  private onTradeBig(sb: SymbolBook): void {
+    const sc = this.scanner;
     const price = sc.e8(Field.p);
     const size = sc.e8(Field.q);
     // m: the buyer is the maker, so the seller took liquidity -> side 2 (PROTOCOL.md Trade side).
@@ -445,6 +566,31 @@ export class BinanceNormalizer {
   private onBookTicker(): void {
     const sb = this.symbolBook();
     if (sb === undefined) return;
+    const sc = this.scanner;
+    const bp = sc.e8n(Field.b);
+    const bq = sc.e8n(Field.B);
+    const ap = sc.e8n(Field.a);
+    const aq = sc.e8n(Field.A);
+    const ms = sc.has(Field.T) ? sc.ms(Field.T) : sc.ms(Field.E);
+    if (Number.isNaN(bp) || Number.isNaN(bq) || Number.isNaN(ap) || Number.isNaN(aq) || ms > MAX_MS_FOR_U64_NS) {
+      this.onBookTickerBig(sb);
+      return;
+    }
+    const v = this.quoteValue;
+    const dv = this.quoteDv;
+    v.set(sb.instrument.id.bytes, 0);
+    setI64(dv, 32, bp);
+    setI64(dv, 40, bq);
+    setI64(dv, 48, ap);
+    setI64(dv, 56, aq);
+    if (ms < 0) setU64(dv, 64, 0);
+    else setMsAsNs(dv, 64, ms);
+    this.options.publisher.publishRaw(TlvType.Quote, "Quote", v);
+    this.counters.quotes++;
+  }
+
+  /** onBookTicker with bigints: the original path (values beyond 2^53, a time the builder refuses). */
+  private onBookTickerBig(sb: SymbolBook): void {
     const sc = this.scanner;
     const bidPrice = sc.e8(Field.b);
     const bidSize = sc.e8(Field.B);

@@ -78,6 +78,17 @@ export class MarketPublisher {
     this.options.sink?.(frame);
   }
 
+  /** Several raw TLVs of one type in one frame, counted as one frame (publishAll for publishRaw values). */
+  publishRawAll(type: number, name: string, values: readonly Uint8Array[], timestampNs?: bigint): void {
+    const builder = this.builder.begin(timestampNs);
+    for (const value of values) builder.addRaw(type, value);
+    const frame = builder.finish();
+    this.framesOut++;
+    this.counts[name] = (this.counts[name] ?? 0) + 1;
+    this.bus?.send(frame);
+    this.options.sink?.(frame);
+  }
+
   /** Resolves when queued frames have gone to the relay (or at once without a relay). */
   async flushed(): Promise<void> {
     if (this.bus) await this.bus.drained(0);

@@ -1,0 +1,39 @@
+/**
+ * Writers for TLV values built straight from exact integer Numbers (no bigint): the Binance collector's Trade, Quote
+ * and BookDelta values, byte for byte what FrameBuilder.add() writes for the same values (PROTOCOL.md §6 layouts in
+ * src/data/tlv-layouts.ts; pad bytes zero). Each value is an exact integer within ±(2^53-1).
+ */
+
+const TWO32 = 4294967296;
+
+/** Largest millisecond time whose nanoseconds fit a u64: floor((2^64-1) / 1e6). */
+export const MAX_MS_FOR_U64_NS = 18_446_744_073_709;
+
+/** i64 little-endian from an exact integer Number. */
+export function setI64(dv: DataView, at: number, v: number): void {
+  const hi = Math.floor(v / TWO32);
+  dv.setUint32(at, v - hi * TWO32, true);
+  dv.setInt32(at + 4, hi, true);
+}
+
+/** u64 little-endian from a non-negative exact integer Number. */
+export function setU64(dv: DataView, at: number, v: number): void {
+  const hi = Math.floor(v / TWO32);
+  dv.setUint32(at, v - hi * TWO32, true);
+  dv.setUint32(at + 4, hi, true);
+}
+
+/**
+ * `ms · 1e6` as a u64 (0 <= ms <= MAX_MS_FOR_U64_NS) without a bigint: ms is split at 2^24 so every partial product
+ * stays below 2^53 (exact), then the halves are recombined in 32-bit words.
+ */
+export function setMsAsNs(dv: DataView, at: number, ms: number): void {
+  const mh = Math.floor(ms / 16777216);
+  const x = mh * 1e6; // ns = x·2^24 + y
+  const y = (ms - mh * 16777216) * 1e6;
+  let lo = (x % 256) * 16777216 + y;
+  const hi = Math.floor(x / 256) + Math.floor(lo / TWO32);
+  lo %= TWO32;
+  dv.setUint32(at, lo, true);
+  dv.setUint32(at + 4, hi, true);
+}
