@@ -13,6 +13,9 @@ const TWO32 = 4294967296;
 const originBig = BigInt(Date.now()) * 1_000_000n - BigInt(monotonicNs());
 const originHi = Number(originBig >> 32n);
 const originLo = Number(originBig & 0xffffffffn);
+/** The origin's u32 halves, for hot paths that inline the clock write (FrameBuilder.begin; see writeNowNs). */
+export const CLOCK_ORIGIN_HI = originHi;
+export const CLOCK_ORIGIN_LO = originLo;
 
 /** Current time in ns since the epoch. */
 export function nowNs(): bigint {

@@ -1,7 +1,7 @@
 import { EncodeError } from "../core/errors.ts";
 import { U64_MAX } from "../core/fixed-point.ts";
 import { DEFAULT_LIMITS, type Limits } from "../core/limits.ts";
-import { writeNowNs } from "../core/time.ts";
+import { CLOCK_ORIGIN_HI, CLOCK_ORIGIN_LO, writeNowNs } from "../core/time.ts";
 import { domainOfType, LAYOUTS, type TlvName, type TlvValues } from "../data/tlv-layouts.ts";
 import { crc32 } from "./crc32.ts";
 import {
@@ -17,6 +17,11 @@ import { checkTlvValue, compiledCodec, TlvCheck, tlvCheckFacts } from "./tlv-cod
 
 /** Number of cached finish() views (a power of two). */
 const VIEW_SLOTS = 64;
+
+/** Bun's nanosecond clock is there (servers); in a browser bundle the builder falls back to writeNowNs. */
+const HAS_BUN_CLOCK = typeof Bun !== "undefined";
+/** Domain of each type number's range (0: any domain), looked up once per add(). */
+const TYPE_DOMAIN = Uint8Array.from({ length: 256 }, (_, t) => domainOfType(t));
 
 export interface FrameBuilderOptions {
   /** Relay domain of every frame this builder makes (1 market data, 2 signal, 3 execution, 4 system). */
@@ -123,8 +128,15 @@ export class FrameBuilder {
     this.buf[5] = PROTOCOL_VERSION;
     this.buf[6] = this.source;
     this.buf[7] = this.frameFlags = flags & 0x03;
-    if (timestampNs === undefined) writeNowNs(dv, 16);
-    else dv.setBigUint64(16, timestampNs, true);
+    if (timestampNs === undefined) {
+      if (HAS_BUN_CLOCK) {
+        // writeNowNs inlined: ~6 ns less per frame than the call (measured, min of 9 x 1M).
+        const sum = CLOCK_ORIGIN_LO + Bun.nanoseconds();
+        const lo = sum >>> 0;
+        dv.setUint32(16, lo, true);
+        dv.setUint32(20, CLOCK_ORIGIN_HI + (sum - lo) / 4294967296, true);
+      } else writeNowNs(dv, 16);
+    } else dv.setBigUint64(16, timestampNs, true);
     this.pos = HEADER_SIZE;
     this.open = true;
     return this;
@@ -137,12 +149,18 @@ export class FrameBuilder {
   add<K extends TlvName>(name: K, value: TlvValues[K], extended = false): this {
     const type = LAYOUTS[name].type;
     const codec = compiledCodec(type)!;
-    this.checkDomain(type);
+    if (TYPE_DOMAIN[type] !== 0 && TYPE_DOMAIN[type] !== this.domain) this.checkDomain(type);
     const size = codec.size(value);
     const ext = extended || size > 255;
     const at = this.reserve(type, size, ext);
     codec.write(this.dv, this.buf, at, value);
-    if (checkTlvValue(codec.layout, this.dv, at, size, this.limits) !== TlvCheck.Ok) this.tooMany(name);
+    // Only list layouts can break a limit (levels, changes, tokens); a fixed layout's size is right by construction.
+    if (
+      codec.layout.lists !== undefined &&
+      checkTlvValue(codec.layout, this.dv, at, size, this.limits) !== TlvCheck.Ok
+    ) {
+      this.tooMany(name);
+    }
     this.pos = at + size; // committed only now: a TLV that failed to encode leaves the frame as it was
     return this;
   }
@@ -172,8 +190,9 @@ export class FrameBuilder {
     const dv = this.dv;
     const payloadSize = this.pos - HEADER_SIZE;
     const seq = this.nextSequence++;
-    dv.setUint32(8, seq % 4294967296, true);
-    dv.setUint32(12, Math.floor(seq / 4294967296), true);
+    const seqLo = seq >>> 0; // exact: seq is an integer below 2^53
+    dv.setUint32(8, seqLo, true);
+    dv.setUint32(12, (seq - seqLo) / 4294967296, true);
     dv.setUint32(24, payloadSize, true);
     // PROTOCOL.md §2: header bytes 0..27 then the payload; bytes 0..7 come from the prefix state
     const head = crc32(this.buf, 8, 28, this.prefixCrc[this.frameFlags] >>> 0, dv);
