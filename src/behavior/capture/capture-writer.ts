@@ -23,6 +23,8 @@ export interface CaptureWriterOptions {
   bufferBytes?: number;
   /** Periodic flush to the file (ms); 0 turns it off. Default 500. */
   flushIntervalMs?: number;
+  /** created_ns of the header; default the clock. A fixed value makes the file a pure function of its records. */
+  createdNs?: bigint;
 }
 
 /**
@@ -54,7 +56,11 @@ export class CaptureWriter {
 
   constructor(options: CaptureWriterOptions) {
     this.path = options.path;
-    const header = encodeHeader({ domain: options.domain, relay: options.relay, createdNs: nowNs() });
+    const header = encodeHeader({
+      domain: options.domain,
+      relay: options.relay,
+      createdNs: options.createdNs ?? nowNs(),
+    });
     try {
       this.fd = openSync(options.path, options.overwrite ? "w" : "wx", 0o644);
     } catch (e) {
