@@ -33,6 +33,7 @@ const main = defineCommand({
     halt: () => import("./halt.ts").then((m) => m.default),
     resume: () => import("./resume.ts").then((m) => m.default),
     audit: () => import("./audit.ts").then((m) => m.default),
+    backtest: () => import("./backtest.ts").then((m) => m.default),
   },
 });
 
