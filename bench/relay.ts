@@ -654,7 +654,13 @@ const REPO = join(import.meta.dir, "..");
 
 async function startRelay(label: string, socket: string): Promise<Broker> {
   const proc = Bun.spawn({
-    cmd: [process.execPath, join(REPO, "src/behavior/relay/main.ts"), "--domain", "market-data", "--socket", socket],
+    // BENCH_RELAY_BUN_FLAGS (e.g. "--smol") tries runtime flags on the relay processes only.
+    cmd: [
+      process.execPath,
+      ...(process.env.BENCH_RELAY_BUN_FLAGS?.split(" ").filter(Boolean) ?? []),
+      join(REPO, "src/behavior/relay/main.ts"),
+      ...["--domain", "market-data", "--socket", socket],
+    ],
     stdin: "ignore",
     stdout: "pipe",
     stderr: "pipe",
