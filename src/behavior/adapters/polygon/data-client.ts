@@ -425,7 +425,7 @@ export class PolygonDataClient {
 
   /** Publishes the encoder's TLV; the per-type counters count events added (corrections are counted apart). */
   private publishEvent(type: number, correction: boolean): void {
-    const value = this.encoder.value.subarray(0, this.encoder.length);
+    const value = this.encoder.view();
     const add = correction ? 0 : 1;
     const c = this.counters;
     switch (type) {
