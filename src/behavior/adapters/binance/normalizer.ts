@@ -112,6 +112,9 @@ export class BinanceNormalizer {
   // Parsed levels of the current event: parsed in full before the book is touched, so a bad level never leaves a
   // half-applied event. Reused across messages. `lv` holds exact e8 Numbers (the hot path); an event with a value
   // beyond 2^53 is re-read into the bigint arrays below and takes the original object path (publishAll).
+  /** The book of the last message's symbol (symbolBook()). */
+  private lastBook: SymbolBook | undefined;
+  private lastSymbol = "";
   private readonly lv: LevelBuffer = { prices: [], sizes: [], sides: [], n: 0, unsafe: false };
   /**
    * TLV values written here from Numbers and published with publishRaw: no bigint, no value object per level.
@@ -226,9 +229,17 @@ export class BinanceNormalizer {
 
   private symbolBook(): SymbolBook | undefined {
     const sc = this.scanner;
-    // Symbols are short: a Map lookup by the sliced string is the cheapest exact match.
-    const sb = this.books.get(sc.str(Field.s));
+    // The last symbol's book again when the text says the same symbol (compared in place: no slice, no hash);
+    // otherwise a Map lookup by the sliced string.
+    const last = this.lastBook;
+    if (last !== undefined && sc.is(Field.s, this.lastSymbol)) return last;
+    const symbol = sc.str(Field.s);
+    const sb = this.books.get(symbol);
     if (sb === undefined) this.counters.ignored++;
+    else {
+      this.lastBook = sb;
+      this.lastSymbol = symbol;
+    }
     return sb;
   }
 

@@ -153,7 +153,9 @@ export class BinanceScanner {
     return MessageKind.Unknown;
   }
 
-  private is(slot: number, value: string): boolean {
+  /** True when the field is present and its text is exactly `value` (compared in place). */
+  is(slot: number, value: string): boolean {
+    if (this.starts[slot] < 0) return false;
     const s = this.starts[slot];
     return this.ends[slot] - s === value.length && this.text.startsWith(value, s);
   }
