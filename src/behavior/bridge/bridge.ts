@@ -1,0 +1,399 @@
+import { join } from "node:path";
+import type { ConsumerMessages, JsMsg } from "@nats-io/jetstream";
+import type { MsgHdrs, NatsConnection, Subscription } from "@nats-io/transport-node";
+import { writeNowNs } from "../../core/time.ts";
+import { SourceType } from "../../data/venues.ts";
+import { ErrorCode } from "../../rules/error-codes.ts";
+import { FrameParser } from "../../rules/parser.ts";
+import { RELAY_CONFIGS, type RelayName } from "../relay/relay-configs.ts";
+import { BusClient, type ConnectionState, Role } from "../transport/bus-client.ts";
+import type { BridgeConfig } from "./bridge-config.ts";
+import { BridgeError } from "./errors.ts";
+import { ensureHistoryStream } from "./history-stream.ts";
+import { natsConnectionOptions } from "./nats-connection-options.ts";
+import { OriginTracker } from "./origin-tracker.ts";
+import { SubjectScheme } from "./subject-scheme.ts";
+import { within } from "./within.ts";
+
+/** NATS headers of every message a bridge publishes (docs/bridge.md, "Headers"). */
+export const HEADER_ORIGIN = "Ap-Origin";
+export const HEADER_SEQ = "Ap-Seq";
+
+export type NatsState = "connecting" | "connected" | "reconnecting" | "closed";
+
+export interface BridgeLogger {
+  info(message: string): void;
+  warn(message: string): void;
+}
+
+export interface BridgeOptions {
+  config: BridgeConfig;
+  runDir: string;
+  env?: Record<string, string | undefined>;
+  /** Lines already redacted by the caller's logger are still passed through `redact` here. */
+  log: BridgeLogger;
+  /** Applied to every text that may hold a server URL (NATS status events, errors). */
+  redact: (text: string) => string;
+  /** Relay sockets; default `<runDir>/<relay>.sock`. */
+  socketOf?: (relay: RelayName) => string;
+  onNatsState?: (state: NatsState) => void;
+  /** Bounds start(): NATS and the relays must be reached within it. Default 10 s. */
+  startTimeoutMs?: number;
+}
+
+export interface BridgeCounters {
+  /** Frames taken from the local relays and published to NATS. */
+  published: number;
+  publishedBytes: number;
+  /** Frames from the relays left out by the types / venues filters. */
+  filtered: number;
+  /** Frames not published because the NATS client already held max_buffer_bytes while disconnected (Ap-Seq moved on). */
+  droppedDisconnected: number;
+  publishErrors: number;
+  /** Messages from NATS (core subscriptions and the JetStream consumer). */
+  received: number;
+  receivedBytes: number;
+  /** Messages with this instance's own Ap-Origin, dropped (JetStream delivers them back; core NATS never does). */
+  ownOrigin: number;
+  /** Messages that are not one valid Protocol V2 frame (checksum...), dropped. */
+  badFrames: number;
+  /** Frames of a domain this bridge does not subscribe to, dropped. */
+  wrongDomain: number;
+  /** Messages without Ap-Origin / Ap-Seq (not from a bridge): forwarded, no gap detection possible. */
+  unstamped: number;
+  /** Frames handed to the local relays. */
+  republished: number;
+  /** Frames the relay client's full queue refused. */
+  relayRefused: number;
+  natsDisconnects: number;
+  natsReconnects: number;
+}
+
+export interface BridgeStats extends BridgeCounters {
+  msgs_in: number;
+  msgs_out: number;
+  drops: number;
+  gaps: number;
+  missing: number;
+  duplicates: number;
+  originRestarts: number;
+  origins: number;
+  instance: string;
+  nats: NatsState;
+  server: string;
+  relays: Record<string, string>;
+  lagUsLast: number;
+  lagUsMax: number;
+  jetstream: { stream: string; pending: number } | null;
+  note: string;
+  [extra: string]: unknown;
+}
+
+/**
+ * The bridge (docs/bridge.md): one NATS connection, and per relay domain one BusClient connection that subscribes
+ * (domains in `publish`) and publishes (domains in `subscribe`). Frames travel as their Protocol V2 bytes.
+ *
+ * Loop fences: (1) a domain that goes both ways uses ONE relay connection with Role.Both, and the relay never echoes
+ * a connection's own frames to it, so what the bridge republishes never comes back to it; (2) the NATS connection is
+ * noEcho; (3) a message whose Ap-Origin is this instance's is dropped (JetStream redeliveries included); and one
+ * bridge per run directory (run-bridge.ts's pid lock), so no second bridge can pick the first one's frames up.
+ */
+export class Bridge {
+  readonly config: BridgeConfig;
+  readonly counters: BridgeCounters = {
+    published: 0,
+    publishedBytes: 0,
+    filtered: 0,
+    droppedDisconnected: 0,
+    publishErrors: 0,
+    received: 0,
+    receivedBytes: 0,
+    ownOrigin: 0,
+    badFrames: 0,
+    wrongDomain: 0,
+    unstamped: 0,
+    republished: 0,
+    relayRefused: 0,
+    natsDisconnects: 0,
+    natsReconnects: 0,
+  };
+  readonly tracker = new OriginTracker();
+  natsState: NatsState = "connecting";
+  /** The server currently connected to (host:port, never credentials). */
+  server = "";
+  /** Messages the JetStream consumer has not delivered yet (last reported). */
+  jetstreamPending = 0;
+  /** Age of the last republished frame (receive time less its header timestamp, ns; clocks of two hosts). */
+  lagNsLast = 0;
+  lagNsMax = 0;
+  private readonly options: BridgeOptions;
+  private readonly scheme: SubjectScheme;
+  private readonly relays = new Map<RelayName, BusClient>();
+  /** BusClient per header domain (1-3) for the receiving side; undefined: not subscribed. */
+  private readonly byDomain: (BusClient | undefined)[] = [undefined, undefined, undefined, undefined];
+  private readonly typeFilter: Uint8Array | undefined;
+  private nc: NatsConnection | undefined;
+  private hdrs: MsgHdrs | undefined;
+  private subs: Subscription[] = [];
+  private consumer: ConsumerMessages | undefined;
+  private bufferedWhileAway = 0;
+  private readonly parser = new FrameParser();
+  private readonly clock = new DataView(new ArrayBuffer(8));
+  private stopped = false;
+
+  constructor(options: BridgeOptions) {
+    this.options = options;
+    this.config = options.config;
+    this.scheme = new SubjectScheme(this.config.subjectPrefix, this.config.venues);
+    if (this.config.types.length > 0) {
+      this.typeFilter = new Uint8Array(256);
+      for (const t of this.config.types) this.typeFilter[t] = 1;
+    }
+  }
+
+  /** Connects to NATS and the relays; resolves when both sides are up. Throws BridgeError (NatsUnavailable...). */
+  async start(): Promise<void> {
+    const { config, env = process.env } = this.options;
+    const timeoutMs = this.options.startTimeoutMs ?? 10_000;
+    const { connect, headers } = await import("@nats-io/transport-node");
+    const options = natsConnectionOptions(config, env, `ap-bridge ${config.instance}`);
+    this.nc = await within(timeoutMs, connect(options), () =>
+      this.error("NatsUnavailable", `no NATS server answered within ${timeoutMs} ms`, {
+        servers: this.options.redact(String(options.servers)),
+      }),
+    ).catch((e: unknown) => {
+      if (e instanceof BridgeError) throw e;
+      throw this.error("NatsUnavailable", `NATS connection failed: ${this.options.redact(String(e))}`, {
+        servers: this.options.redact(String(options.servers)),
+      });
+    });
+    const nc = this.nc;
+    this.server = nc.getServer();
+    this.setNatsState("connected");
+    void this.watchNats(nc);
+    this.hdrs = headers();
+    this.hdrs.set(HEADER_ORIGIN, config.instance);
+
+    if (config.jetstream && (config.publish.includes("market-data") || config.subscribe.includes("market-data"))) {
+      await ensureHistoryStream(nc, config);
+    }
+
+    const domains = new Set<RelayName>([...config.publish, ...config.subscribe]);
+    for (const relay of domains) {
+      const out = config.publish.includes(relay);
+      const into = config.subscribe.includes(relay);
+      const rc = RELAY_CONFIGS[relay];
+      const types: number[] = [];
+      for (let t = rc.types[0]; t <= rc.types[1]; t++) if (!this.typeFilter || this.typeFilter[t]) types.push(t);
+      const client = new BusClient({
+        socketPath: this.options.socketOf?.(relay) ?? join(this.options.runDir, `${relay}.sock`),
+        domain: rc.domain,
+        source: SourceType.OperatorCli,
+        // Fence (1): both ways on ONE connection, so the relay's no-echo keeps republished frames from us.
+        role: (out ? Role.Subscriber : 0) | (into ? Role.Publisher : 0),
+        // Only the domain's own types: control TLVs (heartbeats) are per hop and stay local.
+        types: out ? types : [],
+        name: `bridge ${config.instance}`,
+        onFrame: out ? (frame) => this.forward(relay, frame) : undefined,
+        onState: (s: ConnectionState) => {
+          if (s === "backoff") this.options.log.warn(`relay ${relay}: connection lost, reconnecting`);
+        },
+      });
+      this.relays.set(relay, client);
+      if (into) this.byDomain[rc.domain] = client;
+    }
+    await within(timeoutMs, Promise.all([...this.relays.values()].map((c) => c.ready())), () =>
+      this.error("RelayUnavailable", `the relays did not answer within ${timeoutMs} ms`, {
+        run_dir: this.options.runDir,
+      }),
+    );
+    await this.subscribe(nc);
+  }
+
+  /** Closes the NATS connection (flushing what it holds) and the relay connections. */
+  async stop(): Promise<void> {
+    if (this.stopped) return;
+    this.stopped = true;
+    await this.consumer?.close().catch(() => {});
+    for (const c of this.relays.values()) c.close();
+    if (this.nc && !this.nc.isClosed()) await this.nc.drain().catch(() => this.nc?.close());
+    this.setNatsState("closed");
+  }
+
+  /** Resolves when the NATS connection has reached the state (now, if it is there). */
+  flushNats(): Promise<void> {
+    return this.nc?.flush() ?? Promise.resolve();
+  }
+
+  relayState(relay: RelayName): ConnectionState | undefined {
+    return this.relays.get(relay)?.state;
+  }
+
+  /** The counters of a `stats` line (`ap status`): msgs_in = from NATS, msgs_out = to NATS. */
+  stats(): BridgeStats {
+    const c = this.counters;
+    const t = this.tracker;
+    const relays: Record<string, string> = {};
+    for (const [name, client] of this.relays) relays[name] = client.state;
+    const lagMs = Math.trunc(this.lagNsLast / 1_000_000);
+    return {
+      ...c,
+      msgs_in: c.received,
+      msgs_out: c.published,
+      drops: c.droppedDisconnected + c.publishErrors + c.badFrames + c.relayRefused,
+      gaps: t.gaps,
+      missing: t.missing,
+      duplicates: t.duplicates,
+      originRestarts: t.restarts,
+      origins: t.origins,
+      instance: this.config.instance,
+      nats: this.natsState,
+      server: this.options.redact(this.server),
+      relays,
+      lagUsLast: Math.trunc(this.lagNsLast / 1000),
+      lagUsMax: Math.trunc(this.lagNsMax / 1000),
+      jetstream: this.config.jetstream ? { stream: this.config.stream, pending: this.jetstreamPending } : null,
+      note: `nats ${this.natsState}${this.natsState === "connected" ? ` ${this.options.redact(this.server)}` : ""} · lag ${lagMs} ms${t.missing > 0 ? ` · missing ${t.missing}` : ""}`,
+    };
+  }
+
+  // ---- relay -> NATS --------------------------------------------------------------------------------------------
+
+  private forward(relay: RelayName, frame: Uint8Array): void {
+    const entry = this.scheme.entryOf(relay, frame);
+    const first = frame[32] === 255 ? frame[34] : frame[32];
+    if (entry.excluded || (this.typeFilter !== undefined && this.typeFilter[first] === 0)) {
+      this.counters.filtered++;
+      return;
+    }
+    const seq = ++entry.seq;
+    if (this.natsState !== "connected") {
+      // The client buffers while reconnecting; past the bound the frame is dropped, and Ap-Seq has moved on, so
+      // every receiver counts it as missing.
+      if (this.bufferedWhileAway + frame.length > this.config.maxBufferBytes || this.natsState === "closed") {
+        this.counters.droppedDisconnected++;
+        return;
+      }
+      this.bufferedWhileAway += frame.length;
+    }
+    const hdrs = this.hdrs!;
+    hdrs.set(HEADER_SEQ, String(seq));
+    try {
+      // A copy: the frame is the relay client's view, valid only during this call; nats.js writes it a microtask
+      // later. The headers object is encoded inside publish(), so one object serves every message.
+      this.nc!.publish(entry.subject, frame.slice(), { headers: hdrs });
+    } catch {
+      this.counters.publishErrors++;
+      return;
+    }
+    this.counters.published++;
+    this.counters.publishedBytes += frame.length;
+  }
+
+  // ---- NATS -> relay --------------------------------------------------------------------------------------------
+
+  private async subscribe(nc: NatsConnection): Promise<void> {
+    const { config } = this;
+    const js = config.jetstream && config.subscribe.includes("market-data");
+    const core = js ? config.subscribe.filter((d) => d !== "market-data") : config.subscribe;
+    for (const subject of this.scheme.subscriptions(core, config.types, config.venues)) {
+      this.subs.push(
+        nc.subscribe(subject, {
+          callback: (_error, msg) => this.receive(msg.subject, msg.data, msg.headers),
+        }),
+      );
+    }
+    if (js) {
+      const { jetstream, DeliverPolicy } = await import("@nats-io/jetstream");
+      const filter = this.scheme.subscriptions(["market-data"], config.types, config.venues);
+      // An ordered consumer: in stream order, recreated by the client at the next stream sequence after any loss
+      // (a server restart included), so what was stored while this side was away is delivered, not lost.
+      const consumer = await jetstream(nc).consumers.get(config.stream, {
+        filter_subjects: filter,
+        deliver_policy: DeliverPolicy.New,
+      });
+      this.consumer = await consumer.consume({
+        callback: (m: JsMsg) => {
+          this.jetstreamPending = m.info.pending;
+          this.receive(m.subject, m.data, m.headers);
+        },
+      });
+    }
+    await nc.flush(); // the server has the subscriptions
+  }
+
+  private receive(subject: string, data: Uint8Array, hdrs: MsgHdrs | undefined): void {
+    const c = this.counters;
+    c.received++;
+    c.receivedBytes += data.length;
+    const origin = hdrs?.get(HEADER_ORIGIN) ?? "";
+    if (origin === this.config.instance) {
+      c.ownOrigin++; // fence (3)
+      return;
+    }
+    const parser = this.parser;
+    if (parser.check(data) !== ErrorCode.Ok || parser.frameSize !== data.length) {
+      c.badFrames++;
+      return;
+    }
+    const client = this.byDomain[data[4]];
+    if (client === undefined) {
+      c.wrongDomain++;
+      return;
+    }
+    const seq = origin === "" ? 0 : Number(hdrs?.get(HEADER_SEQ) ?? "");
+    if (!(Number.isSafeInteger(seq) && seq > 0)) c.unstamped++;
+    else if (this.tracker.track(origin, subject, seq) === "duplicate") return;
+    if ((c.received & 63) === 1) this.sampleLag(data);
+    if (client.send(data)) c.republished++;
+    else c.relayRefused++;
+  }
+
+  /** now - header timestamp in integer ns, from u32 halves (never a float of a timestamp). */
+  private sampleLag(frame: Uint8Array): void {
+    const clock = this.clock;
+    writeNowNs(clock, 0);
+    const frameLo = (frame[16] | (frame[17] << 8) | (frame[18] << 16) | (frame[19] << 24)) >>> 0;
+    const frameHi = (frame[20] | (frame[21] << 8) | (frame[22] << 16) | (frame[23] << 24)) >>> 0;
+    const lag = (clock.getUint32(4, true) - frameHi) * 4294967296 + (clock.getUint32(0, true) - frameLo);
+    this.lagNsLast = lag;
+    if (lag > this.lagNsMax) this.lagNsMax = lag;
+  }
+
+  // ---- NATS connection state ------------------------------------------------------------------------------------
+
+  private async watchNats(nc: NatsConnection): Promise<void> {
+    for await (const s of nc.status()) {
+      if (s.type === "disconnect") {
+        this.counters.natsDisconnects++;
+        this.bufferedWhileAway = 0;
+        this.setNatsState("reconnecting");
+        this.options.log.warn(`nats: disconnected from ${this.options.redact(s.server)}, reconnecting`);
+      } else if (s.type === "reconnect") {
+        this.counters.natsReconnects++;
+        this.server = nc.getServer();
+        this.setNatsState("connected");
+        this.options.log.info(`nats: reconnected to ${this.options.redact(s.server)}`);
+      } else if (s.type === "error") {
+        this.options.log.warn(`nats: ${this.options.redact(String(s.error))}`);
+      } else if (s.type === "close") {
+        this.setNatsState("closed");
+      }
+    }
+  }
+
+  private setNatsState(state: NatsState): void {
+    if (state === this.natsState) return;
+    this.natsState = state;
+    this.options.onNatsState?.(state);
+  }
+
+  private error(code: string, message: string, facts: Record<string, string>): BridgeError {
+    return new BridgeError({
+      code,
+      message,
+      facts,
+      hint: "check bridge.servers / AP_NATS_URL and that nats-server runs",
+    });
+  }
+}
