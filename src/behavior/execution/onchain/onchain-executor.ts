@@ -689,7 +689,18 @@ export class OnchainExecutor {
           maxFeePerGas: maxFee,
           maxPriorityFeePerGas: tip,
         }
-      : { ...base, maxFeePerGas: maxFee, maxPriorityFeePerGas: tip };
+      : // the same call; the original's signature fields (r, s, yParity) must not be carried over
+        {
+          type: "eip1559",
+          chainId: this.config.chainId,
+          nonce: e.nonce,
+          to: base.to,
+          data: base.data,
+          gas: base.gas,
+          value: 0n,
+          maxFeePerGas: maxFee,
+          maxPriorityFeePerGas: tip,
+        };
     const raw = await this.account.signTransaction(tx);
     const hash = keccak256(raw);
     this.o.nonces.addVersion(e.nonce, {

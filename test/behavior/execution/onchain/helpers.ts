@@ -357,3 +357,47 @@ export async function competitorBuysBase(m: Market, pair: InstrumentId, quoteIn:
 }
 
 export type { TransactionReceipt };
+
+/** What a stand-in endpoint received. */
+export interface RecordedCall {
+  method: string;
+  params: unknown[];
+}
+
+/**
+ * A local stand-in for an RPC endpoint (a private RPC or a bundle relay): records every JSON-RPC request, forwards it
+ * to anvil, and answers eth_sendBundle by sending each transaction to anvil. `swallowSends`: eth_sendRawTransaction
+ * is forwarded to nobody and never answered (a request lost after it was written).
+ */
+export function standIn(anvilUrl: string, options: { swallowSends?: boolean } = {}) {
+  const calls: RecordedCall[] = [];
+  const forward = async (method: string, params: unknown[], id: unknown) => {
+    const res = await fetch(anvilUrl, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ jsonrpc: "2.0", id, method, params }),
+    });
+    return res.json();
+  };
+  const server = Bun.serve({
+    port: 0,
+    hostname: "127.0.0.1",
+    async fetch(req) {
+      const body = (await req.json()) as { id: unknown; method: string; params: unknown[] };
+      calls.push({ method: body.method, params: body.params });
+      if (options.swallowSends && body.method === "eth_sendRawTransaction") return new Promise<Response>(() => {});
+      if (body.method === "eth_sendBundle") {
+        const [bundle] = body.params as [{ txs: string[] }];
+        for (const tx of bundle.txs) await forward("eth_sendRawTransaction", [tx], body.id);
+        return Response.json({ jsonrpc: "2.0", id: body.id, result: { bundleHash: `0x${"ab".repeat(32)}` } });
+      }
+      return Response.json(await forward(body.method, body.params, body.id));
+    },
+  });
+  return {
+    url: `http://127.0.0.1:${server.port}`,
+    calls,
+    sends: () => calls.filter((c) => c.method === "eth_sendRawTransaction" || c.method === "eth_sendBundle"),
+    [Symbol.dispose]: () => server.stop(true),
+  };
+}
