@@ -64,7 +64,7 @@ describe("OnchainExecutor nonces, restarts and unknown outcomes", () => {
     expect(next.state === "submitted" && next.nonce).toBe(first + 1);
     await mine(m);
     const resolved = await b.executor.poll();
-    expect(resolved.map((r) => [r.nonce, r.state, r.hash])).toEqual([
+    expect(resolved.map((r): unknown[] => [r.nonce, r.state, r.hash])).toEqual([
       [first, "mined", lost.state === "unknown" ? lost.hash : ""],
       [first + 1, "mined", next.state === "submitted" ? next.hash : ""],
     ]);
