@@ -10,5 +10,5 @@ fi
 SUDO=""
 if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
 $SUDO apt-get update
-$SUDO apt-get install -y chromium
+$SUDO apt-get install -y chromium nats-server
 echo "installed: $(command -v chromium) ($(chromium --version 2>/dev/null || echo version unknown))"

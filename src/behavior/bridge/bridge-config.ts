@@ -24,7 +24,7 @@ export interface BridgeConfig {
   readonly jetstream: boolean;
   readonly stream: string;
   readonly historyMinutes: number;
-  /** Bytes the NATS client may hold while disconnected; frames past it are dropped and counted. */
+  /** Bytes of frames the bridge holds while NATS is away (sent after the reconnect); past it frames are dropped and counted. */
   readonly maxBufferBytes: number;
   /** Require TLS (CA, certificate and key files from AP_NATS_TLS_CA / _CERT / _KEY). */
   readonly tls: boolean;

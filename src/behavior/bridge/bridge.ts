@@ -73,6 +73,8 @@ export interface BridgeStats extends BridgeCounters {
   msgs_in: number;
   msgs_out: number;
   drops: number;
+  /** Frames held while NATS is away, to be sent after the reconnect. */
+  held: number;
   gaps: number;
   missing: number;
   duplicates: number;
@@ -136,7 +138,9 @@ export class Bridge {
   private hdrs: MsgHdrs | undefined;
   private subs: Subscription[] = [];
   private consumer: ConsumerMessages | undefined;
-  private bufferedWhileAway = 0;
+  /** Frames taken while NATS was away, published first after the reconnect. */
+  private away: { subject: string; seq: number; frame: Uint8Array }[] = [];
+  private awayBytes = 0;
   private readonly parser = new FrameParser();
   private readonly clock = new DataView(new ArrayBuffer(8));
   private stopped = false;
@@ -241,6 +245,7 @@ export class Bridge {
       msgs_in: c.received,
       msgs_out: c.published,
       drops: c.droppedDisconnected + c.publishErrors + c.badFrames + c.relayRefused,
+      held: this.away.length,
       gaps: t.gaps,
       missing: t.missing,
       duplicates: t.duplicates,
@@ -268,20 +273,27 @@ export class Bridge {
     }
     const seq = ++entry.seq;
     if (this.natsState !== "connected") {
-      // The client buffers while reconnecting; past the bound the frame is dropped, and Ap-Seq has moved on, so
-      // every receiver counts it as missing.
-      if (this.bufferedWhileAway + frame.length > this.config.maxBufferBytes || this.natsState === "closed") {
+      // nats.js discards its outbound buffer at every reconnect attempt (protocol.js prepare() -> resetOutbound), so
+      // frames are kept here, bounded, and published in order once connected again. Past the bound a frame is
+      // dropped; its Ap-Seq was taken, so every receiver counts it as missing.
+      if (this.natsState === "closed" || this.awayBytes + frame.length > this.config.maxBufferBytes) {
         this.counters.droppedDisconnected++;
         return;
       }
-      this.bufferedWhileAway += frame.length;
+      this.away.push({ subject: entry.subject, seq, frame: frame.slice() });
+      this.awayBytes += frame.length;
+      return;
     }
+    // A copy: the frame is the relay client's view, valid only during this call; nats.js writes it a microtask later.
+    this.publish(entry.subject, seq, frame.slice());
+  }
+
+  private publish(subject: string, seq: number, frame: Uint8Array): void {
     const hdrs = this.hdrs!;
     hdrs.set(HEADER_SEQ, String(seq));
     try {
-      // A copy: the frame is the relay client's view, valid only during this call; nats.js writes it a microtask
-      // later. The headers object is encoded inside publish(), so one object serves every message.
-      this.nc!.publish(entry.subject, frame.slice(), { headers: hdrs });
+      // The headers object is encoded inside publish(), so one object serves every message.
+      this.nc!.publish(subject, frame, { headers: hdrs });
     } catch {
       this.counters.publishErrors++;
       return;
@@ -309,10 +321,14 @@ export class Bridge {
       // An ordered consumer: in stream order, recreated by the client at the next stream sequence after any loss
       // (a server restart included), so what was stored while this side was away is delivered, not lost.
       const consumer = await jetstream(nc).consumers.get(config.stream, {
-        filter_subjects: filter,
+        // One subject as a string: a list needs nats-server 2.10 (Debian 12 ships 2.9).
+        filter_subjects: filter.length === 1 ? filter[0] : filter,
         deliver_policy: DeliverPolicy.New,
       });
       this.consumer = await consumer.consume({
+        // A pull that died with the server is noticed by missing heartbeats: 2 x 1 s, not the default 2 x 15 s.
+        expires: 2000,
+        idle_heartbeat: 1000,
         callback: (m: JsMsg) => {
           this.jetstreamPending = m.info.pending;
           this.receive(m.subject, m.data, m.headers);
@@ -366,14 +382,19 @@ export class Bridge {
     for await (const s of nc.status()) {
       if (s.type === "disconnect") {
         this.counters.natsDisconnects++;
-        this.bufferedWhileAway = 0;
         this.setNatsState("reconnecting");
         this.options.log.warn(`nats: disconnected from ${this.options.redact(s.server)}, reconnecting`);
       } else if (s.type === "reconnect") {
         this.counters.natsReconnects++;
         this.server = nc.getServer();
         this.setNatsState("connected");
-        this.options.log.info(`nats: reconnected to ${this.options.redact(s.server)}`);
+        const away = this.away;
+        this.away = [];
+        this.awayBytes = 0;
+        for (const m of away) this.publish(m.subject, m.seq, m.frame);
+        this.options.log.info(
+          `nats: reconnected to ${this.options.redact(s.server)}, ${away.length} frames held meanwhile sent`,
+        );
       } else if (s.type === "error") {
         this.options.log.warn(`nats: ${this.options.redact(String(s.error))}`);
       } else if (s.type === "close") {

@@ -92,7 +92,7 @@ export async function replayHistory(options: ReplayHistoryOptions): Promise<Repl
     const scheme = new SubjectScheme(config.subjectPrefix);
     const consumer = await jetstream(nc)
       .consumers.get(config.stream, {
-        filter_subjects: scheme.subscriptions(["market-data"], config.types, config.venues),
+        filter_subjects: oneOrList(scheme.subscriptions(["market-data"], config.types, config.venues)),
         deliver_policy: DeliverPolicy.StartTime,
         opt_start_time: start,
       })
@@ -133,3 +133,6 @@ export async function replayHistory(options: ReplayHistoryOptions): Promise<Repl
     await nc.close();
   }
 }
+
+/** One subject as a string: a list needs nats-server 2.10 (Debian 12 ships 2.9). */
+const oneOrList = (subjects: string[]): string | string[] => (subjects.length === 1 ? subjects[0] : subjects);
