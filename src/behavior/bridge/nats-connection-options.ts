@@ -22,11 +22,22 @@ export function natsConnectionOptions(
   env: Record<string, string | undefined>,
   name: string,
 ): ConnectionOptions {
-  const servers = env.AP_NATS_URL
+  const listed = env.AP_NATS_URL
     ? env.AP_NATS_URL.split(",")
         .map((s) => s.trim())
         .filter(Boolean)
     : [...config.servers];
+  // nats.js does not read credentials from a server URL: they are taken out here (user:pass, or a lone token).
+  let urlUser: string | undefined;
+  let urlPass: string | undefined;
+  const servers = listed.map((server) => {
+    const m = /^([a-z][a-z0-9+.-]*:\/\/)?([^/@]*)@(.*)$/i.exec(server);
+    if (!m) return server;
+    const [user, ...rest] = m[2].split(":");
+    urlUser = decodeURIComponent(user);
+    urlPass = rest.length > 0 ? decodeURIComponent(rest.join(":")) : undefined;
+    return `${m[1] ?? ""}${m[3]}`;
+  });
   const options: ConnectionOptions = {
     servers,
     name,
@@ -40,6 +51,13 @@ export function natsConnectionOptions(
     pingInterval: 10_000,
     maxPingOut: 3,
   };
+  if (urlUser !== undefined) {
+    if (urlPass === undefined) options.token = urlUser;
+    else {
+      options.user = urlUser;
+      options.pass = urlPass;
+    }
+  }
   if (env.AP_NATS_USER) {
     options.user = env.AP_NATS_USER;
     options.pass = env.AP_NATS_PASSWORD ?? "";
