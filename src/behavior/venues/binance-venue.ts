@@ -1,6 +1,7 @@
 import type { ServerWebSocket } from "bun";
 import { parseDecimal } from "../../core/fixed-point.ts";
 import { InstrumentId } from "../../data/instrument-id.ts";
+import { BinanceOrderDesk, type BinanceOrderDeskOptions } from "./binance-orders.ts";
 import { type CaptureRecord, loadCaptureRecords, playRecords } from "./capture-records.ts";
 
 /**
@@ -42,6 +43,8 @@ export interface BinanceVenueOptions {
   /** Answer REST calls with this status instead (e.g. 429 with Retry-After 1) for the first `restFailures` calls. */
   restFailures?: number;
   restFailureStatus?: number;
+  /** SIGNED order endpoints (binance-orders.ts) with this test key pair; absent: the venue has none. */
+  orders?: BinanceOrderDeskOptions;
 }
 
 export interface BinanceVenue {
@@ -61,6 +64,8 @@ export interface BinanceVenue {
   };
   /** Resolves when the whole capture has been played once. */
   finished: Promise<void>;
+  /** The order desk, when `orders` was given. */
+  orders?: BinanceOrderDesk;
   stop(): void;
 }
 
@@ -141,6 +146,7 @@ export async function startBinanceVenue(options: BinanceVenueOptions): Promise<B
     }
   };
   resetRefs();
+  const desk = options.orders ? new BinanceOrderDesk(options.orders, (symbol) => refs.get(symbol)) : undefined;
 
   const stats = {
     sent: 0,
@@ -227,6 +233,7 @@ export async function startBinanceVenue(options: BinanceVenueOptions): Promise<B
       return;
     }
     applyRef(e);
+    desk?.onEvent(e.symbol, e.depth !== undefined, e.data);
     const damaged = drop.has(e.wsIndex) || corrupt.has(e.wsIndex) || overPrecise.has(e.wsIndex);
     let text = e.record.raw;
     let bare = e.data;
@@ -289,6 +296,7 @@ export async function startBinanceVenue(options: BinanceVenueOptions): Promise<B
         if (srv.upgrade(req, { data: { combined, streams } })) return undefined;
         return new Response("expected a WebSocket upgrade", { status: 400 });
       }
+      if (desk?.handles(path)) return desk.handle(req, url);
       if (restFailuresLeft > 0 && path !== "/api/v3/ping" && path !== "/fapi/v1/ping") {
         restFailuresLeft--;
         const status = options.restFailureStatus ?? 429;
@@ -385,6 +393,7 @@ export async function startBinanceVenue(options: BinanceVenueOptions): Promise<B
     port,
     stats,
     finished,
+    orders: desk,
     stop() {
       abort.abort();
       for (const f of connectedWaiters) f();

@@ -1,6 +1,7 @@
 import { readFileSync } from "node:fs";
 import type { ServerWebSocket } from "bun";
 import { type CaptureRecord, loadCaptureRecords, playRecords } from "./capture-records.ts";
+import { KrakenOrderDesk, type KrakenOrderDeskOptions } from "./kraken-orders.ts";
 import { applyRecorded, type VenueBook } from "./kraken-venue-books.ts";
 
 /**
@@ -50,6 +51,8 @@ export interface KrakenVenueOptions {
   port?: number;
   hostname?: string;
   faults?: KrakenVenueFaults;
+  /** Private order endpoints (kraken-orders.ts) with this test key pair; absent: the venue has no /0/private. */
+  orders?: KrakenOrderDeskOptions;
 }
 
 export interface KrakenVenue {
@@ -75,6 +78,8 @@ export interface KrakenVenue {
     /** Connections whose replay reached the end of the capture. */
     completed: number;
   };
+  /** The order desk, when `orders` was given. */
+  orders?: KrakenOrderDesk;
   stop(): void;
 }
 
@@ -165,6 +170,7 @@ export async function startKrakenVenue(options: KrakenVenueOptions): Promise<Kra
     stats.sent++;
   };
   const open = new Set<ServerWebSocket<Conn>>();
+  const desk = options.orders ? new KrakenOrderDesk(options.orders, records) : undefined;
 
   async function play(ws: ServerWebSocket<Conn>): Promise<void> {
     const conn = ws.data;
@@ -175,6 +181,7 @@ export async function startKrakenVenue(options: KrakenVenueOptions): Promise<Kra
         speed,
         (r, i) => {
           if (conn.abort.signal.aborted) return;
+          desk?.onRecord(r.raw);
           const channel = applyRecorded(conn.books, r.raw, conn.v2Depth);
           if (channel !== undefined && conn.muted.has(`${channel.kind} ${channel.pair}`)) {
             stats.muted++;
@@ -342,6 +349,7 @@ export async function startKrakenVenue(options: KrakenVenueOptions): Promise<Kra
     hostname: options.hostname ?? "127.0.0.1",
     fetch(req, srv) {
       const path = new URL(req.url).pathname;
+      if (desk !== undefined && req.method === "POST" && path.startsWith("/0/private/")) return desk.handle(req, path);
       if (path === "/0/public/AssetPairs") {
         if (restBody === undefined)
           return Response.json({ error: ["EGeneral:Not available in this replay"] }, { status: 404 });
@@ -416,6 +424,7 @@ export async function startKrakenVenue(options: KrakenVenueOptions): Promise<Kra
     api,
     records,
     stats,
+    orders: desk,
     stop() {
       for (const ws of open) {
         ws.data.abort.abort();
