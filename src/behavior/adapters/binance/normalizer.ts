@@ -5,7 +5,14 @@ import type { BinanceMarket } from "./config.ts";
 import { DepthBook } from "./depth-book.ts";
 import { BinanceParseError } from "./errors.ts";
 import type { BinanceInstrument } from "./instrument-provider.ts";
-import { BinanceScanner, Field, type LevelBuffer, MessageKind, parseDepthSnapshot } from "./parsing.ts";
+import {
+  BinanceScanner,
+  Field,
+  type LevelBuffer,
+  MessageKind,
+  parseDepthSnapshot,
+  parseDepthSnapshotInto,
+} from "./parsing.ts";
 import { MAX_MS_FOR_U64_NS, setI64, setMsAsNs, setU64 } from "./tlv-writer.ts";
 
 /**
@@ -115,6 +122,9 @@ export class BinanceNormalizer {
   /** The book of the last message's symbol (symbolBook()). */
   private lastBook: SymbolBook | undefined;
   private lastSymbol = "";
+  /** The REST snapshot's levels as Numbers (reused). */
+  private readonly snapBids: LevelBuffer = { prices: [], sizes: [], sides: [], n: 0, unsafe: false };
+  private readonly snapAsks: LevelBuffer = { prices: [], sizes: [], sides: [], n: 0, unsafe: false };
   private readonly lv: LevelBuffer = { prices: [], sizes: [], sides: [], n: 0, unsafe: false };
   /**
    * TLV values written here from Numbers and published with publishRaw: no bigint, no value object per level.
@@ -369,9 +379,11 @@ export class BinanceNormalizer {
   applySnapshot(symbol: string, body: string): boolean {
     const sb = this.books.get(symbol);
     if (sb === undefined || sb.state !== SyncState.AwaitingSnapshot) return false;
-    let snap: ReturnType<typeof parseDepthSnapshot>;
+    const bids = this.snapBids;
+    const asks = this.snapAsks;
+    let lastUpdateId: number;
     try {
-      snap = parseDepthSnapshot(body);
+      lastUpdateId = parseDepthSnapshotInto(body, bids, asks);
     } catch (e) {
       this.refuse(e);
       return false;
@@ -379,9 +391,16 @@ export class BinanceNormalizer {
     const book = sb.book;
     book.clear();
     // Binance sends bids best-first and asks best-first: append in order (set() keeps the sort either way).
-    for (const l of snap.bids) if (l.size !== 0n) book.set("bid", l.price, l.size);
-    for (const l of snap.asks) if (l.size !== 0n) book.set("ask", l.price, l.size);
-    sb.lastUpdateId = snap.lastUpdateId;
+    if (!bids.unsafe && !asks.unsafe) {
+      for (let i = 0; i < bids.n; i++) if (bids.sizes[i] !== 0) book.setNum(true, bids.prices[i], bids.sizes[i]);
+      for (let i = 0; i < asks.n; i++) if (asks.sizes[i] !== 0) book.setNum(false, asks.prices[i], asks.sizes[i]);
+    } else {
+      // a value beyond 2^53: the same body as bigints (it parsed above, so it parses again)
+      const snap = parseDepthSnapshot(body);
+      for (const l of snap.bids) if (l.size !== 0n) book.set("bid", l.price, l.size);
+      for (const l of snap.asks) if (l.size !== 0n) book.set("ask", l.price, l.size);
+    }
+    sb.lastUpdateId = lastUpdateId;
     sb.state = SyncState.AwaitingStraddle;
     const buffered = sb.buffer.splice(0);
     for (let k = 0; k < buffered.length; k++) {
