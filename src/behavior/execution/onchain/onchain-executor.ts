@@ -91,6 +91,8 @@ export interface OnchainExecutorOptions {
   haltedBy?: CircuitBreakers;
   clock?: () => bigint;
   log?: { info(msg: string): void; warn(msg: string): void };
+  /** Benchmark probe: performance.now() at the signal, after the simulation, and when signed bytes go to the RPC. */
+  onTiming?: (t: { signalMs: number; simulatedMs: number; handedMs: number }) => void;
 }
 
 const TRANSFER_TOPIC = keccak256(new TextEncoder().encode("Transfer(address,address,uint256)"));
@@ -222,6 +224,7 @@ export class OnchainExecutor {
   // ---- one signal ----------------------------------------------------------------------------------------------
 
   private async execute(s: ArbitrageSignal, identity?: SignalIdentity, economics?: Economics): Promise<SignalOutcome> {
+    const signalMs = performance.now();
     this.now = this.clock();
     this.counters.signals++;
     const orderId = SIGNAL_ORDER_BIT | s.signalId;
@@ -262,6 +265,7 @@ export class OnchainExecutor {
       return this.finishSkip(orderId, e);
     }
     const gas = (estimate * BigInt(100 + this.config.gasMarginPct)) / 100n;
+    const simulatedMs = performance.now();
 
     const submission = this.submissionFor(this.routeOf(s.strategyId));
     const entry = this.o.nonces.reserve({
@@ -301,6 +305,7 @@ export class OnchainExecutor {
       max_fee_per_gas: maxFee,
       max_priority_fee_per_gas: tip,
     });
+    this.o.onTiming?.({ signalMs, simulatedMs, handedMs: performance.now() });
     try {
       await this.submitRaw(raw, submission);
     } catch (e) {
