@@ -34,6 +34,7 @@ const main = defineCommand({
     resume: () => import("./resume.ts").then((m) => m.default),
     audit: () => import("./audit.ts").then((m) => m.default),
     backtest: () => import("./backtest.ts").then((m) => m.default),
+    bridge: () => import("./bridge.ts").then((m) => m.default),
   },
 });
 

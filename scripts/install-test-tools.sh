@@ -1,14 +1,19 @@
 #!/bin/sh
-# Installs what the browser tests drive: headless Chromium (Debian package `chromium`, /usr/bin/chromium) for
-# test/behavior/dashboard. Run as root (or through sudo); .ci/run calls it before the tests. The driver
-# (playwright-core, or the DevTools-protocol client in test/behavior/dashboard/cdp-browser.ts) comes from the repo.
+# Installs the system tools the tests drive, from Debian's packages: headless Chromium (/usr/bin/chromium) for the
+# dashboard's browser tests (driven by playwright-core from npm), and nats-server for the bridge tests and
+# `ap bench relay`. Run as root (or through sudo); .ci/run and `npm test` call it when something is missing.
 set -eu
-if command -v chromium >/dev/null 2>&1; then
-  echo "chromium already installed: $(command -v chromium) ($(chromium --version 2>/dev/null || echo version unknown))"
+missing=""
+command -v chromium >/dev/null 2>&1 || [ -x /usr/bin/chromium ] || missing="$missing chromium"
+command -v nats-server >/dev/null 2>&1 || [ -x /usr/sbin/nats-server ] || missing="$missing nats-server"
+if [ -z "$missing" ]; then
+  echo "test tools present: chromium, nats-server"
   exit 0
 fi
 SUDO=""
 if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
+echo "installing:$missing"
 $SUDO apt-get update
-$SUDO apt-get install -y chromium nats-server
-echo "installed: $(command -v chromium) ($(chromium --version 2>/dev/null || echo version unknown))"
+# shellcheck disable=SC2086
+$SUDO apt-get install -y $missing
+echo "installed:$missing"

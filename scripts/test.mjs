@@ -32,11 +32,12 @@ let passed = 0;
 let failed = 0;
 const extra = process.argv.slice(2);
 
-// The browser tests drive Debian's Chromium; a fresh machine gets it from the project's own script.
-if (!existsSync("/usr/bin/chromium")) {
-  process.stdout.write("chromium missing: running scripts/install-test-tools.sh\n");
+// The browser tests drive Debian's Chromium and the bridge tests nats-server; a fresh machine gets them from the
+// project's own script.
+if (!existsSync("/usr/bin/chromium") || !existsSync("/usr/sbin/nats-server")) {
+  process.stdout.write("test tools missing: running scripts/install-test-tools.sh\n");
   const { code } = await run("sh", [join(root, "scripts", "install-test-tools.sh")]);
-  if (code !== 0) process.stdout.write("could not install chromium: the dashboard browser tests will fail\n");
+  if (code !== 0) process.stdout.write("could not install the test tools: browser and bridge tests will fail\n");
 }
 
 for (const [name, cmd, args] of [

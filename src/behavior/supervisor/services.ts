@@ -243,6 +243,14 @@ export function servicesFromConfig(
       env: env.AP_DASHBOARD_TOKEN ? { AP_DASHBOARD_TOKEN: env.AP_DASHBOARD_TOKEN } : undefined,
     },
   );
+  // The NATS bridge (docs/bridge.md) runs when the file has a [bridge] table; credentials reach it by environment.
+  if (config.owned.bridge !== undefined) {
+    services.push({
+      name: "bridge",
+      command: [bun, script("bridge/main.ts"), "--run-dir", runDir, ...configArgs],
+      dependsOn: buses,
+    });
+  }
   return services;
 }
 
