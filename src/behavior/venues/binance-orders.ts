@@ -17,6 +17,8 @@ export interface ReplayedBook {
   bids: Map<string, string>;
   asks: Map<string, string>;
   valid: boolean;
+  /** The capture's recorded REST snapshot text. */
+  recorded?: string;
 }
 
 export interface BinanceDeskRequest {
@@ -71,13 +73,51 @@ export class BinanceOrderDesk {
 
   /** A played event of `symbol` (after the venue applied it to its reference book). */
   onEvent(symbol: string, isDepth: boolean, data: string): void {
+    if (isDepth) this.applyOwn(symbol, data);
     if (!this.matcher.hasOpen(symbol)) return;
     if (isDepth) {
-      const b = this.bookOf(symbol);
+      const b = this.book(symbol);
       if (b?.valid) this.matcher.onBook(symbol, levels(b));
     } else if (data.includes('"e":"trade"')) {
       const t = JSON.parse(data) as { p: string; q: string };
       this.matcher.onTrade(symbol, parseDecimal(t.p, 18), parseDecimal(t.q, 18));
+    }
+  }
+
+  /**
+   * The book orders match against: the venue's reference book when it is synchronised, else the desk's own (the
+   * recorded snapshot plus every later depth event, for captures whose snapshot no event straddles).
+   */
+  private readonly own = new Map<string, ReplayedBook & { last: number }>();
+
+  private book(symbol: string): ReplayedBook | undefined {
+    const ref = this.bookOf(symbol);
+    if (ref?.valid) return ref;
+    return this.own.get(symbol) ?? ref;
+  }
+
+  private applyOwn(symbol: string, data: string): void {
+    let b = this.own.get(symbol);
+    if (b === undefined) {
+      const recorded = this.bookOf(symbol)?.recorded;
+      if (recorded === undefined) return;
+      const snap = JSON.parse(recorded) as { lastUpdateId: number; bids: string[][]; asks: string[][] };
+      b = { bids: new Map(), asks: new Map(), valid: true, last: snap.lastUpdateId };
+      for (const [p, q] of snap.bids) b.bids.set(p, q);
+      for (const [p, q] of snap.asks) b.asks.set(p, q);
+      this.own.set(symbol, b);
+    }
+    const e = JSON.parse(data) as { u: number; b: string[][]; a: string[][] };
+    if (e.u <= b.last) return;
+    b.last = e.u;
+    for (const [side, levels] of [
+      [b.bids, e.b],
+      [b.asks, e.a],
+    ] as const) {
+      for (const [p, q] of levels) {
+        if (/^0(\.0*)?$/.test(q)) side.delete(p);
+        else side.set(p, q);
+      }
     }
   }
 
@@ -220,7 +260,7 @@ export class BinanceOrderDesk {
       createdMs: Date.now(),
       trades: [],
     };
-    const b = this.bookOf(symbol);
+    const b = this.book(symbol);
     const result = this.matcher.place(o, b?.valid ? levels(b) : undefined);
     if (result === "would_take") return fail(400, -2010, "Order would immediately match and take.");
     this.clientIds.set(clientId, o.id);
