@@ -26,6 +26,10 @@ const SUITES: Record<string, { about: string; run: (quick: boolean) => Promise<u
       return (await import("../bench/collector-polygon.ts")).benchCollectorPolygon();
     },
   },
+  execution: {
+    about: "on-chain live execution: signal to signed transaction handed to the RPC, swaps/s on anvil",
+    run: async (quick) => (await import("../bench/execution.ts")).benchExecution({ quick }),
+  },
   pipeline: {
     about: "tick-to-signal latency across processes (market data relay -> strategy -> signal relay)",
     run: async (quick) => (await import("../bench/pipeline.ts")).benchPipeline({ quick }),
