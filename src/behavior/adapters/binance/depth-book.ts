@@ -15,8 +15,8 @@ const LOOP_SHIFT = 24;
  * above them, and the snapshot, loaded best first, adds each level at the worst end in O(1) (off moves down).
  */
 class Side {
-  px = new Float64Array(INITIAL);
-  sz = new Float64Array(INITIAL);
+  /** Level k (logical, 0 = worst) at [2(off + k)] = price, [2(off + k) + 1] = size: one move shifts both. */
+  lv = new Float64Array(2 * INITIAL);
   off = INITIAL >> 1;
   n = 0;
 
@@ -24,7 +24,7 @@ class Side {
 
   /** Logical index (0 = worst) of `price`, or -(insertion index) - 1 when absent. */
   find(price: number): number {
-    const px = this.px;
+    const lv = this.lv;
     const off = this.off;
     let lo = 0;
     let hi = this.n;
@@ -32,7 +32,7 @@ class Side {
     if (this.bid) {
       while (lo < hi) {
         const mid = (lo + hi) >>> 1;
-        const p = px[off + mid];
+        const p = lv[2 * (off + mid)];
         if (p === price) return mid;
         if (p < price) lo = mid + 1;
         else hi = mid;
@@ -40,7 +40,7 @@ class Side {
     } else {
       while (lo < hi) {
         const mid = (lo + hi) >>> 1;
-        const p = px[off + mid];
+        const p = lv[2 * (off + mid)];
         if (p === price) return mid;
         if (p > price) lo = mid + 1;
         else hi = mid;
@@ -49,31 +49,28 @@ class Side {
     return -lo - 1;
   }
 
+  setSize(i: number, size: number): void {
+    this.lv[2 * (this.off + i) + 1] = size;
+  }
+
   insert(i: number, price: number, size: number): void {
     const n = this.n;
     if (i === 0 && this.off > 0) {
-      const at = --this.off;
-      this.px[at] = price;
-      this.sz[at] = size;
+      const at = 2 * --this.off;
+      this.lv[at] = price;
+      this.lv[at + 1] = size;
       this.n = n + 1;
       return;
     }
-    if (this.off + n === this.px.length || i === 0) this.recentre(n + 1);
-    const px = this.px;
-    const sz = this.sz;
-    const at = this.off + i;
-    const end = this.off + n;
-    if (end - at < LOOP_SHIFT) {
-      for (let k = end; k > at; k--) {
-        px[k] = px[k - 1];
-        sz[k] = sz[k - 1];
-      }
-    } else {
-      px.copyWithin(at + 1, at, end);
-      sz.copyWithin(at + 1, at, end);
-    }
-    px[at] = price;
-    sz[at] = size;
+    if (2 * (this.off + n) === this.lv.length || i === 0) this.recentre(n + 1);
+    const lv = this.lv;
+    const at = 2 * (this.off + i);
+    const end = 2 * (this.off + n);
+    if (end - at < 2 * LOOP_SHIFT) {
+      for (let k = end + 1; k > at + 1; k--) lv[k] = lv[k - 2];
+    } else lv.copyWithin(at + 2, at, end);
+    lv[at] = price;
+    lv[at + 1] = size;
     this.n = n + 1;
   }
 
@@ -84,53 +81,43 @@ class Side {
       this.n = n - 1;
       return;
     }
-    const px = this.px;
-    const sz = this.sz;
-    const at = this.off + i;
-    const end = this.off + n;
-    if (end - at < LOOP_SHIFT) {
-      for (let k = at; k < end - 1; k++) {
-        px[k] = px[k + 1];
-        sz[k] = sz[k + 1];
-      }
-    } else {
-      px.copyWithin(at, at + 1, end);
-      sz.copyWithin(at, at + 1, end);
-    }
+    const lv = this.lv;
+    const at = 2 * (this.off + i);
+    const end = 2 * (this.off + n);
+    if (end - at < 2 * LOOP_SHIFT) {
+      for (let k = at; k < end - 2; k++) lv[k] = lv[k + 2];
+    } else lv.copyWithin(at, at + 2, end);
     this.n = n - 1;
   }
 
   /** Moves the levels to the middle of a buffer with room for `need` levels and as many again. */
   private recentre(need: number): void {
-    const cap = Math.max(this.px.length, need * 2);
-    const px = cap === this.px.length ? this.px : new Float64Array(cap);
-    const sz = cap === this.sz.length ? this.sz : new Float64Array(cap);
+    const cap = Math.max(this.lv.length >> 1, need * 2);
     const off = (cap - this.n) >> 1;
-    // copyWithin handles the overlap when the buffer is the same
-    if (px === this.px) {
-      px.copyWithin(off, this.off, this.off + this.n);
-      sz.copyWithin(off, this.off, this.off + this.n);
-    } else {
-      px.set(this.px.subarray(this.off, this.off + this.n), off);
-      sz.set(this.sz.subarray(this.off, this.off + this.n), off);
+    const from = 2 * this.off;
+    const to = 2 * (this.off + this.n);
+    if (2 * cap === this.lv.length)
+      this.lv.copyWithin(2 * off, from, to); // overlapping moves are handled
+    else {
+      const lv = new Float64Array(2 * cap);
+      lv.set(this.lv.subarray(from, to), 2 * off);
+      this.lv = lv;
     }
-    this.px = px;
-    this.sz = sz;
     this.off = off;
   }
 
   clear(): void {
     this.n = 0;
-    this.off = this.px.length >> 1;
+    this.off = this.lv.length >> 2;
   }
 
   /** Price and size of the k-th best level (k = 0: the best). */
   priceAt(k: number): number {
-    return this.px[this.off + this.n - 1 - k];
+    return this.lv[2 * (this.off + this.n - 1 - k)];
   }
 
   sizeAt(k: number): number {
-    return this.sz[this.off + this.n - 1 - k];
+    return this.lv[2 * (this.off + this.n - 1 - k) + 1];
   }
 }
 
@@ -143,7 +130,8 @@ class Side {
  * Measured (bench/collector-binance, spot session: a 1000+1000-level snapshot then ~27k level changes): the common
  * OrderBook's set() was ~32% of the collector's profile (bigint compares in the binary search, splice of Level
  * objects); best-first Float64Arrays then spent 17% in copyWithin (a change near the top moved the whole side);
- * worst-to-best sides with room at both ends move only the levels above the change.
+ * worst-to-best sides with room at both ends move only the levels above the change. Prices and sizes interleaved
+ * in one array (one copyWithin per move instead of two): depth events ~2-3% faster, within the run-to-run noise.
  */
 export class DepthBook {
   private readonly bids = new Side(true);
@@ -161,7 +149,7 @@ export class DepthBook {
     const i = side.find(price);
     if (i >= 0) {
       if (size === 0) side.remove(i);
-      else side.sz[side.off + i] = size;
+      else side.setSize(i, size);
       return;
     }
     if (size !== 0) side.insert(-i - 1, price, size);
