@@ -120,6 +120,8 @@ export class ExecutionEngine {
   readonly market = new MarketState();
   readonly portfolio = new Portfolio();
   readonly breakers = new CircuitBreakers();
+  /** Books touched by the current frame's BookDelta TLVs, settled after the frame (see onFrame). */
+  private readonly deltaBooks: BookEntry[] = [];
   /** Resting (open) orders by order id, in arrival order. */
   readonly openOrders = new Map<bigint, RestingOrder>();
   readonly counters: EngineCounters = {
@@ -177,6 +179,13 @@ export class ExecutionEngine {
       } catch (e) {
         this.onBadInput(type, e);
       }
+    }
+    if (this.deltaBooks.length > 0) {
+      for (const e of this.deltaBooks) {
+        this.market.settleBook(e);
+        this.afterBookUpdate(e);
+      }
+      this.deltaBooks.length = 0;
     }
     if (signal !== undefined) {
       try {
@@ -267,8 +276,9 @@ export class ExecutionEngine {
         return;
       }
       case TlvType.BookDelta: {
+        // Applied now, judged once the whole frame is in (an event may span several BookDelta TLVs).
         const e = this.market.applyBookDelta(parser.readTlv() as unknown as BookDelta, now);
-        this.afterBookUpdate(e);
+        if (!this.deltaBooks.includes(e)) this.deltaBooks.push(e);
         return;
       }
       case TlvType.Quote:

@@ -98,9 +98,15 @@ export class MarketState {
     }
     for (const c of v.changes) e.book.set(c.side === 1 ? "bid" : "ask", c.price, c.size);
     if (v.lastUpdateId !== 0n) e.lastUpdateId = v.lastUpdateId;
-    if (e.book.crossed) e.usable = false;
+    // Not checked for a crossed book here: one venue event can span several BookDelta TLVs of one frame
+    // (docs/protocol-decisions.md #18) and may cross half-way. settleBook() checks once the frame is applied.
     e.updatedNs = nowNs;
     return e;
+  }
+
+  /** After a frame's deltas: a crossed book cannot be right, it waits for the next snapshot. */
+  settleBook(e: BookEntry): void {
+    if (e.usable && e.book.crossed) e.usable = false;
   }
 
   applyQuote(v: Quote, nowNs: bigint): BookEntry {

@@ -117,6 +117,8 @@ export class MarketState {
   /** Goes up when a book or pool is added or replaced (indexes built over the maps are then stale). */
   version = 0;
   private readonly tokens: TokenTable;
+  /** Books changed by the current frame's BookDelta TLVs, checked once the frame is applied. */
+  private readonly deltaBooks: CexBookState[] = [];
   private readonly update: MarketUpdate = { books: [], pools: [], gasChains: [], invalidated: [], eventTsNs: 0n };
 
   constructor(tokens: TokenTable) {
@@ -162,6 +164,8 @@ export class MarketState {
           break; // trades, instrument metadata: not used by these strategies
       }
     }
+    for (const s of this.deltaBooks) if (s.valid && s.book.crossed) this.drop(s);
+    this.deltaBooks.length = 0;
     if (u.eventTsNs === 0n) u.eventTsNs = parser.timestampNs;
     return u;
   }
@@ -205,10 +209,9 @@ export class MarketState {
     s.exchangeTsNs = v.exchangeTsNs;
     s.curvesDirty = true;
     this.counters.deltas++;
-    if (s.book.crossed) {
-      this.drop(s);
-      return;
-    }
+    // A crossed book is judged after the whole frame (apply()): one venue event may span several BookDelta TLVs
+    // of one frame and cross half-way (docs/protocol-decisions.md #18).
+    if (!this.deltaBooks.includes(s)) this.deltaBooks.push(s);
     this.touchBook(s, v.exchangeTsNs);
   }
 
