@@ -18,6 +18,7 @@
  *   node_modules/.bin/bun bench/bridge.ts            # 3 rounds (~1 min), table + bench/results/bridge-*.json
  *   node_modules/.bin/bun bench/bridge.ts --quick    # 1 short round, rough numbers, writes nothing
  *   node_modules/.bin/bun bench/bridge.ts --json     # the result object on stdout instead of the table
+ *   node_modules/.bin/bun bench/bridge.ts --quick --halves   # also the two halves of the bridge path (full: default)
  *   BENCH_BRIDGE_BUN_FLAGS="--cpu-prof-md --cpu-prof-dir=/tmp/prof" ...   # runtime flags for the two bridges only
  */
 
@@ -50,12 +51,24 @@ export interface BenchBridgeOptions {
   outDir?: string;
   /** Print nothing (the smoke test). */
   quiet?: boolean;
+  /** Also measure the two halves of the bridge path (default: full runs yes, quick runs no). */
+  halves?: boolean;
 }
 
-type Path = "local" | "nats" | "bridge";
+/**
+ * The three compared paths, and two halves of the bridge path that say where its time goes (full runs only):
+ * halfA = publisher -> relay A -> bridge A -> nats-server -> subscriber (official client, on ap.market-data.>);
+ * halfB = publisher (official client, on a bridge subject, no Ap-* headers) -> nats-server -> bridge B -> relay B ->
+ * subscriber. Each half less the nats path is one relay hop plus one bridge.
+ */
+type Path = "local" | "nats" | "bridge" | "halfA" | "halfB";
 type Mode = "throughput" | "latency";
 const PATHS: Path[] = ["local", "nats", "bridge"];
+const HALVES: Path[] = ["halfA", "halfB"];
 const NATS_SUBJECT = "bench.direct";
+/** What bridge A publishes a Trade of the bench frames under, and what bridge B subscribes to (ap.market-data.>). */
+const BRIDGE_SUBJECTS = "ap.market-data.>";
+const BRIDGE_SUBJECT_B = "ap.market-data.trade.bench";
 
 interface Plan {
   rounds: number;
@@ -112,7 +125,8 @@ export interface BridgeBenchResult {
   machine: Record<string, unknown>;
   method: Record<string, unknown>;
   nats: { server: string; version: string; client: string };
-  results: Record<Path, Side>;
+  /** local, nats, bridge; halfA and halfB when measured. */
+  results: Partial<Record<Path, Side>> & Record<"local" | "nats" | "bridge", Side>;
   /** bridge - local, in us (medians of rounds). */
   addedLatencyUs: { p50: number; p99: number; p999: number } | null;
   /** Processes of the bridge path (and the local relay). */
@@ -355,6 +369,14 @@ export async function benchBridge(options: BenchBridgeOptions = {}): Promise<Bri
           from: { system: "nats", url: nats.url, subject: NATS_SUBJECT },
         },
         bridge: { to: { system: "ap", socket: sock(dirs.a) }, from: { system: "ap", socket: sock(dirs.b) } },
+        halfA: {
+          to: { system: "ap", socket: sock(dirs.a) },
+          from: { system: "nats", url: nats.url, subject: BRIDGE_SUBJECTS },
+        },
+        halfB: {
+          to: { system: "nats", url: nats.url, subject: BRIDGE_SUBJECT_B },
+          from: { system: "ap", socket: sock(dirs.b) },
+        },
       },
       processes: {
         local: { "relay local": relayL },
@@ -366,6 +388,8 @@ export async function benchBridge(options: BenchBridgeOptions = {}): Promise<Bri
           "bridge B": bridgeB,
           "relay B": relayB,
         },
+        halfA: { "relay A": relayA, "bridge A": bridgeA, "nats-server": nats.child },
+        halfB: { "nats-server": nats.child, "bridge B": bridgeB, "relay B": relayB },
       },
       rss: {},
     };
@@ -373,15 +397,18 @@ export async function benchBridge(options: BenchBridgeOptions = {}): Promise<Bri
     for (const [name, c] of Object.entries({ ...setup.processes.local, ...setup.processes.bridge }))
       idleKb[name] = procStatusKb(c.proc.pid, "VmRSS");
 
-    let bridged = 0;
+    let viaA = 0;
+    let viaB = 0;
+    const paths = (options.halves ?? !quick) ? [...PATHS, ...HALVES] : PATHS;
     for (let round = 0; round < plan.rounds; round++) {
       // Rotate which path goes first, so a burst of load from another process does not always hit the same one.
-      const order = PATHS.map((_, i) => PATHS[(i + round) % PATHS.length]);
+      const order = paths.map((_, i) => paths[(i + round) % paths.length]);
       for (const mode of ["throughput", "latency"] as const) {
         for (const path of order) {
           const m = await measure(plan, setup, path, mode, round);
           measurements.push(m);
-          if (path === "bridge") bridged += m.frames;
+          if (path === "bridge" || path === "halfA") viaA += m.frames;
+          viaB += m.frames * Number(path === "bridge" || path === "halfA" || path === "halfB"); // B takes ap.market-data.>
           log(
             `round ${round + 1}/${plan.rounds} ${path.padEnd(6)} ${mode.padEnd(10)} ` +
               (mode === "throughput"
@@ -393,8 +420,8 @@ export async function benchBridge(options: BenchBridgeOptions = {}): Promise<Bri
     }
     // The bridges' own account: A published every bridged frame, B republished them all, nothing missing.
     [statsA, statsB] = await Promise.all([
-      bridgeStats(bridgeA, (s) => (s.published as number) >= bridged, 5000),
-      bridgeStats(bridgeB, (s) => (s.republished as number) >= bridged, 5000),
+      bridgeStats(bridgeA, (s) => (s.published as number) >= viaA, 5000),
+      bridgeStats(bridgeB, (s) => (s.republished as number) >= viaB, 5000),
     ]);
     for (const [name, c] of Object.entries({ ...setup.processes.local, ...setup.processes.bridge })) {
       const r = setup.rss[name] ?? { peakKb: 0, anonKb: 0 };
@@ -410,13 +437,14 @@ export async function benchBridge(options: BenchBridgeOptions = {}): Promise<Bri
     rmSync(tmp, { recursive: true, force: true });
   }
 
+  const measured = [...PATHS, ...HALVES].filter((p) => measurements.some((m) => m.path === p));
   const results = Object.fromEntries(
-    PATHS.map((p) => [p, summarise(measurements.filter((m) => m.path === p))]),
-  ) as Record<Path, Side>;
+    measured.map((p) => [p, summarise(measurements.filter((m) => m.path === p))]),
+  ) as BridgeBenchResult["results"];
   const [l, b] = [results.local.latencyUs, results.bridge.latencyUs];
   const addedLatencyUs =
     l && b ? { p50: round2(b.p50 - l.p50), p99: round2(b.p99 - l.p99), p999: round2(b.p999 - l.p999) } : null;
-  const bridged = measurements.filter((m) => m.path === "bridge").reduce((n, m) => n + m.frames, 0);
+  const framesOn = (...ps: Path[]) => measurements.filter((m) => ps.includes(m.path)).reduce((n, m) => n + m.frames, 0);
   const out: BridgeBenchResult = {
     benchmark: "bridge",
     date: new Date().toISOString(),
@@ -430,6 +458,8 @@ export async function benchBridge(options: BenchBridgeOptions = {}): Promise<Bri
       bridge:
         "publisher -> relay A -> bridge A -> nats-server -> bridge B -> relay B -> subscriber; core NATS, " +
         "subject ap.market-data.trade.<venue>, headers Ap-Origin/Ap-Seq",
+      halfA: "publisher -> relay A -> bridge A -> nats-server -> subscriber (official client, ap.market-data.>)",
+      halfB: `publisher (official client, ${BRIDGE_SUBJECT_B}, no Ap-* headers) -> nats-server -> bridge B -> relay B -> subscriber`,
       workers: "bench/relay.ts --worker publisher and subscriber (bench/lib/relay-workers.ts)",
       clock: "CLOCK_MONOTONIC shared by all processes (bun:ffi); Trade.exchange_ts_ns = send time",
       throughput: "max rate under a credit window; msg/s = frames / (subscriber complete - first send)",
@@ -444,9 +474,9 @@ export async function benchBridge(options: BenchBridgeOptions = {}): Promise<Bri
     rss,
     bridgeStats: { a: statsA, b: statsB },
     allFramesArrived:
-      PATHS.every((p) => results[p].allFramesReceived) &&
-      statsA.published === bridged &&
-      statsB.republished === bridged &&
+      measured.every((p) => results[p]?.allFramesReceived) &&
+      statsA.published === framesOn("bridge", "halfA") &&
+      statsB.republished === framesOn("bridge", "halfA", "halfB") &&
       statsB.missing === 0,
     targets: [],
     measurements,
@@ -530,6 +560,31 @@ function table(r: BridgeBenchResult): string {
   s += `${line(head)}\n${line(widths.map((w) => "-".repeat(w)))}\n`;
   for (const row of rows) s += `${line(row)}\n`;
   s += `medians of ${r.method.rounds} round(s); latency at ${r.method.rate} msg/s offered, 98-byte Trade frames.\n`;
+  const { halfA, halfB } = r.results;
+  if (halfA && halfB) {
+    const np50 = nats.latencyUs?.p50;
+    const minus = (x: number | undefined, y: number | undefined) =>
+      x === undefined || y === undefined ? "-" : (x - y).toFixed(1);
+    const hh = ["half of the bridge path", "msg/s", "p50 us", "p99 us", "p50 - nats p50"];
+    const hr = [
+      ["A: pub -> relay A -> bridge A -> nats -> sub", halfA],
+      ["B: pub -> nats -> bridge B -> relay B -> sub", halfB],
+    ].map(([label, x]) => {
+      const side = x as Side;
+      return [
+        label as string,
+        n(side.throughputMsgPerSec),
+        us(side.latencyUs?.p50),
+        us(side.latencyUs?.p99),
+        minus(side.latencyUs?.p50, np50),
+      ];
+    });
+    const hw = hh.map((h, i) => Math.max(h.length, ...hr.map((x) => x[i].length)));
+    const hl = (cells: string[]) => cells.map((c, i) => (i === 0 ? c.padEnd(hw[i]) : c.padStart(hw[i]))).join("  ");
+    s += `\nwhere the bridge path's time goes (each half less the nats path = one relay hop + one bridge):\n`;
+    s += `${hl(hh)}\n${hl(hw.map((w) => "-".repeat(w)))}\n`;
+    for (const row of hr) s += `${hl(row)}\n`;
+  }
   const rh = ["process", "idle MB", "peak MB", "RssAnon peak MB", "VmHWM MB"];
   const rr = Object.entries(r.rss).map(([name, x]) => [
     name,
@@ -543,8 +598,8 @@ function table(r: BridgeBenchResult): string {
   s += `\nRSS (VmRSS sampled every 20 ms while traffic flows):\n${rl(rh)}\n${rl(rw.map((w) => "-".repeat(w)))}\n`;
   for (const row of rr) s += `${rl(row)}\n`;
   s += "\nCPU ms per million frames at max rate (from /proc, 10 ms ticks):\n";
-  for (const p of PATHS) {
-    s += `  ${p}: ${Object.entries(r.results[p].cpuMsPerMillionMsg)
+  for (const p of [...PATHS, ...HALVES].filter((x) => r.results[x])) {
+    s += `  ${p}: ${Object.entries(r.results[p]!.cpuMsPerMillionMsg)
       .map(([k, v]) => `${k} ${v}`)
       .join(", ")}\n`;
   }
@@ -561,5 +616,9 @@ function table(r: BridgeBenchResult): string {
 
 if (import.meta.main) {
   const args = process.argv.slice(2);
-  await benchBridge({ quick: args.includes("--quick"), json: args.includes("--json") });
+  await benchBridge({
+    quick: args.includes("--quick"),
+    json: args.includes("--json"),
+    halves: args.includes("--halves") ? true : args.includes("--no-halves") ? false : undefined,
+  });
 }
