@@ -160,6 +160,33 @@ function padBytes(size: number, fields: readonly FieldSpec[]): number[] {
   return pads;
 }
 
+/**
+ * Zero writes for pad bytes, a run of 4 as one setUint32 and of 2 as one setUint16: a book level's 4 pad bytes
+ * cost one store instead of four (OrderBook 10+10 build with the timestamp given: 483 -> 464 ns, min of 9).
+ */
+function padWrites(pads: number[], base: string): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < pads.length; ) {
+    let run = 1;
+    while (i + run < pads.length && pads[i + run] === pads[i] + run) run++;
+    let at = pads[i];
+    let left = run;
+    while (left >= 4) {
+      out.push(`dv.setUint32(${base} + ${at}, 0);`);
+      at += 4;
+      left -= 4;
+    }
+    if (left >= 2) {
+      out.push(`dv.setUint16(${base} + ${at}, 0);`);
+      at += 2;
+      left -= 2;
+    }
+    if (left === 1) out.push(`u8[${base} + ${at}] = 0;`);
+    i += run;
+  }
+  return out;
+}
+
 function compile(layout: TlvLayout): CompiledTlv {
   const lists = layout.lists ?? [];
   const lines: string[] = [];
@@ -174,7 +201,7 @@ function compile(layout: TlvLayout): CompiledTlv {
     const s = genWriteField(f, layout.name, "o", "v");
     if (s) lines.push(`  ${s}`);
   }
-  for (const p of padBytes(layout.size, layout.fields)) lines.push(`  u8[o + ${p}] = 0;`);
+  for (const w of padWrites(padBytes(layout.size, layout.fields), "o")) lines.push(`  ${w}`);
   lines.push(`  let p = o + ${layout.size};`);
   for (const l of lists) {
     const countField = layout.fields.find((f) => f[0] === l.count)!;
@@ -191,7 +218,7 @@ function compile(layout: TlvLayout): CompiledTlv {
       const s = genWriteField(f, `${layout.name}.${l.name}[]`, "p", "e");
       if (s) lines.push(`    ${s}`);
     }
-    for (const pad of padBytes(l.itemSize, l.fields)) lines.push(`    u8[p + ${pad}] = 0;`);
+    for (const w of padWrites(padBytes(l.itemSize, l.fields), "p")) lines.push(`    ${w}`);
     lines.push("  }");
   }
   lines.push("}");
