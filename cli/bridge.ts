@@ -16,7 +16,8 @@ const run = defineCommand({
   },
 });
 
-const replay = defineCommand({
+/** `ap bridge replay`, also reached as `ap replay --from nats`. */
+export const replay = defineCommand({
   meta: {
     name: "replay",
     description: "Publish the last N minutes of the JetStream market data stream into the local market data relay",

@@ -18,7 +18,12 @@ export default defineCommand({
       "Publish a capture file's frames to a relay, keeping the recorded spacing scaled by --speed (frames get the replayed flag)",
   },
   args: {
-    file: { type: "positional", required: true, description: "capture file written by ap record" },
+    file: { type: "positional", required: false, description: "capture file written by ap record" },
+    from: {
+      type: "string",
+      description: "nats: instead of a file, the last --minutes of the JetStream market data stream (docs/bridge.md)",
+    },
+    minutes: { type: "string", description: "with --from nats: how far back, whole minutes (default 5)" },
     speed: { type: "string", default: "1x", description: "1x (recorded pace), 10x, 0.5x ... or max (no waiting)" },
     to: { type: "string", description: "relay to publish to (default: the relay the file was recorded from)" },
     "as-recorded": {
@@ -28,14 +33,32 @@ export default defineCommand({
     "wait-ms": { type: "string", default: "5000", description: "how long to wait for the relay at start (ms)" },
     ...configArg,
   },
-  async run({ args }) {
+  async run({ args, rawArgs }) {
+    if (args.from !== undefined) {
+      if (args.from !== "nats") {
+        process.stderr.write(`ap replay: --from must be nats (got "${args.from}")\n`);
+        process.exit(2);
+      }
+      const { replay } = await import("./bridge.ts");
+      const { runCommand } = await import("citty");
+      const passed = rawArgs.filter(
+        (a, i) => a !== "--from" && rawArgs[i - 1] !== "--from" && !a.startsWith("--from="),
+      );
+      await runCommand(replay, { rawArgs: passed });
+      return;
+    }
+    if (!args.file) {
+      process.stderr.write("ap replay: give a capture file, or --from nats (ap replay --help)\n");
+      process.exit(2);
+    }
+    const file = args.file;
     await guard(async () => {
       const speed = parseSpeed(args.speed);
       const { runDir } = systemContext(args.config);
-      const fileSize = statSync(args.file, { throwIfNoEntry: false })?.size ?? 0;
+      const fileSize = statSync(file, { throwIfNoEntry: false })?.size ?? 0;
       let damagedBytes = 0;
       const progress = new Progress(fileSize);
-      const reader = new CaptureReader(args.file, {
+      const reader = new CaptureReader(file, {
         onDamage: (d) => {
           damagedBytes += d.length;
           progress.clear();
