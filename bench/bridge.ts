@@ -409,6 +409,14 @@ export async function benchBridge(options: BenchBridgeOptions = {}): Promise<Bri
           measurements.push(m);
           if (path === "bridge" || path === "halfA") viaA += m.frames;
           viaB += m.frames * Number(path === "bridge" || path === "halfA" || path === "halfB"); // B takes ap.market-data.>
+          if (path !== "local" && path !== "nats") {
+            // Bridge B can still be republishing what the subscriber of halfA already got from NATS: the next
+            // measurement starts when both bridges have handled every frame, so none leaks into it.
+            await Promise.all([
+              bridgeStats(bridgeA, (s) => (s.published as number) >= viaA, 30_000),
+              bridgeStats(bridgeB, (s) => (s.republished as number) >= viaB, 30_000),
+            ]);
+          }
           log(
             `round ${round + 1}/${plan.rounds} ${path.padEnd(6)} ${mode.padEnd(10)} ` +
               (mode === "throughput"
