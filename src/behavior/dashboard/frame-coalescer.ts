@@ -3,7 +3,7 @@ import type { BookLevel } from "../../data/tlv-layouts.ts";
 import { FrameBuilder } from "../../rules/builder.ts";
 import { FrameFlags } from "../../rules/header.ts";
 import type { FrameParser } from "../../rules/parser.ts";
-import { OrderBook } from "../adapters/common/order-book.ts";
+import { OrderBook } from "../market/order-book.ts";
 
 /** What the coalescer does with a frame, by the type of its first TLV that is not ignored. */
 const Kind = { Ignore: 0, Latest: 1, Book: 2, Pass: 3, Breaker: 4 } as const;

@@ -8,7 +8,6 @@ import type {
   StateInvalidation,
   Trade,
 } from "../../data/tlv-layouts.ts";
-import { OrderBook } from "../adapters/common/order-book.ts";
 import {
   applyPoolEvent,
   applyPoolSnapshot,
@@ -18,6 +17,7 @@ import {
   type TickWords,
   type TrackedPoolState,
 } from "../amm/index.ts";
+import { OrderBook } from "../market/order-book.ts";
 
 /** One CEX instrument as the engine sees it. Prices e8, sizes e8. */
 export interface BookEntry {

@@ -1,4 +1,4 @@
-import type { OrderBook } from "../adapters/common/order-book.ts";
+import type { OrderBook } from "../market/order-book.ts";
 
 /** One level taken by a taker order: price and quantity e8, fee quote e8. */
 export interface TakerFill {

@@ -1,5 +1,5 @@
 import { parseDecimal } from "../../core/fixed-point.ts";
-import { OrderBook } from "../adapters/common/order-book.ts";
+import { OrderBook } from "../market/order-book.ts";
 
 /**
  * The replay venue's own view of each pair's book, kept as the recorded TEXT of every level, so that a client that

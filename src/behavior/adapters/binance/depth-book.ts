@@ -1,6 +1,6 @@
 import type { InstrumentId } from "../../../data/instrument-id.ts";
 import type { OrderBook as OrderBookTlv } from "../../../data/tlv-layouts.ts";
-import { type Level, OrderBook } from "../common/order-book.ts";
+import { type Level, OrderBook } from "../../market/order-book.ts";
 
 const SAFE = Number.MAX_SAFE_INTEGER;
 

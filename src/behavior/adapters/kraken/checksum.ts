@@ -1,5 +1,5 @@
 import { crc32 } from "../../../rules/crc32.ts";
-import type { Level, OrderBook } from "../common/order-book.ts";
+import type { Level, OrderBook } from "../../market/order-book.ts";
 
 /**
  * Kraken's book checksum (docs.kraken.com guides "Book checksum (WebSocket v1)" and "(WebSocket v2)"): CRC32

@@ -1,8 +1,8 @@
 import { DEFAULT_LIMITS } from "../../../core/limits.ts";
 import { InstrumentId } from "../../../data/instrument-id.ts";
 import type { BookDelta } from "../../../data/tlv-layouts.ts";
+import { OrderBook } from "../../market/order-book.ts";
 import type { MarketPublisher } from "../common/market-publisher.ts";
-import { OrderBook } from "../common/order-book.ts";
 import { BookChecksum } from "./checksum.ts";
 import {
   BAD_DECIMAL,

@@ -1,4 +1,4 @@
-import type { Level } from "./price-book.ts";
+import type { Level } from "../../market/order-book.ts";
 
 /**
  * One side of a CEX book as a cumulative curve, so that the cost of walking the book for any quantity is one binary

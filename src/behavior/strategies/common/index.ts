@@ -1,4 +1,6 @@
 // Strategy building blocks shared by flash-arbitrage and market-making. Re-exports only.
+
+export { type Level, OrderBook } from "../../market/order-book.ts";
 export { BookCurve } from "./book-curve.ts";
 export { ConfigReader } from "./config-reader.ts";
 export { StrategyError } from "./errors.ts";
@@ -10,7 +12,6 @@ export {
   MarketState,
   type MarketUpdate,
 } from "./market-state.ts";
-export { type Level, PriceBook } from "./price-book.ts";
 export {
   DEFAULT_ASSET_ALIASES,
   DEFAULT_GAS_ASSETS,

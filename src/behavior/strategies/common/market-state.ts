@@ -17,9 +17,9 @@ import { applyPoolEvent } from "../../amm/state/applyPoolEvent.ts";
 import { applyPoolSnapshot } from "../../amm/state/applyPoolSnapshot.ts";
 import { createPoolState } from "../../amm/state/createPoolState.ts";
 import type { PoolEvent, TrackedPoolState } from "../../amm/state/types.ts";
+import { OrderBook } from "../../market/order-book.ts";
 import { BookCurve } from "./book-curve.ts";
 import { StrategyError } from "./errors.ts";
-import { PriceBook } from "./price-book.ts";
 import type { TokenTable } from "./token-table.ts";
 
 /** A CEX book kept from OrderBook snapshots and BookDelta updates. */
@@ -28,7 +28,7 @@ export interface CexBookState {
   readonly key: string;
   /** "ETH/USD" when the quote is a USD asset (see TokenTable), else undefined. */
   readonly pairKey: string | undefined;
-  readonly book: PriceBook;
+  readonly book: OrderBook;
   /** false from a StateInvalidation (or a sequence gap, or a crossed book) until the next OrderBook snapshot. */
   valid: boolean;
   updateId: bigint;
@@ -339,7 +339,7 @@ export class MarketState {
         id,
         key,
         pairKey: id.kind <= 2 ? this.tokens.cexPairKey(id.base, id.quote) : undefined,
-        book: new PriceBook(),
+        book: new OrderBook(),
         valid: false,
         updateId: 0n,
         exchangeTsNs: 0n,

@@ -1,6 +1,5 @@
 import { describe, expect, test } from "bun:test";
 import { readFileSync } from "node:fs";
-import { OrderBook } from "../../../../src/behavior/adapters/common/order-book.ts";
 import { krakenBookChecksum, krakenChecksumInput } from "../../../../src/behavior/adapters/kraken/checksum.ts";
 import {
   BAD_DECIMAL,
@@ -10,6 +9,7 @@ import {
   scanEpochSecondsNs,
   scanRfc3339Ns,
 } from "../../../../src/behavior/adapters/kraken/decimal-scan.ts";
+import { OrderBook } from "../../../../src/behavior/market/order-book.ts";
 import { parseDecimal } from "../../../../src/core/fixed-point.ts";
 import { fixture } from "./harness.ts";
 

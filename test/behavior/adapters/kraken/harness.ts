@@ -1,10 +1,10 @@
 import { join } from "node:path";
 import { MarketPublisher } from "../../../../src/behavior/adapters/common/market-publisher.ts";
-import { OrderBook } from "../../../../src/behavior/adapters/common/order-book.ts";
 import {
   KrakenDataClient,
   type KrakenDataClientOptions,
 } from "../../../../src/behavior/adapters/kraken/data-client.ts";
+import { OrderBook } from "../../../../src/behavior/market/order-book.ts";
 import { type KrakenVenueOptions, startKrakenVenue } from "../../../../src/behavior/venues/kraken-venue.ts";
 import type { InstrumentId } from "../../../../src/data/instrument-id.ts";
 import { SourceType } from "../../../../src/data/venues.ts";

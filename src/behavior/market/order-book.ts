@@ -1,5 +1,5 @@
-import type { InstrumentId } from "../../../data/instrument-id.ts";
-import type { OrderBook as OrderBookTlv } from "../../../data/tlv-layouts.ts";
+import type { InstrumentId } from "../../data/instrument-id.ts";
+import type { OrderBook as OrderBookTlv } from "../../data/tlv-layouts.ts";
 
 /** A price level: price and size as scaled integers (e8 for CEX books), never floats. */
 export interface Level {
@@ -8,9 +8,10 @@ export interface Level {
 }
 
 /**
- * One venue order book: bids sorted by price descending, asks ascending, each level found by binary search.
- * set() with size 0 removes the level. Used by every CEX adapter; the venue-specific rules (Kraken's checksum and
- * depth truncation, Binance's update-id continuity) live in the adapters.
+ * An order book: bids sorted by price descending, asks ascending, each level found by binary search; set() with
+ * size 0 removes the level. One type for every component that keeps a book - the collectors (venue rules such as
+ * Kraken's checksum and depth truncation, Binance's update-id continuity live in the adapters), the replay venues,
+ * the strategies and the execution engine (rebuilt from OrderBook/BookDelta frames), the dashboard.
  */
 export class OrderBook {
   readonly bids: Level[] = [];
