@@ -1,5 +1,5 @@
 import type { Address } from "../../../data/instrument-id.ts";
-import { VenueId } from "../../../data/venues.ts";
+import { VENUE_ID_BY_NAME, VenueId } from "../../../data/venues.ts";
 
 /** A pool factory the collector knows: which venue its pools are, which AMM, and the CREATE2 init code hash. */
 export interface KnownFactory {
@@ -69,4 +69,45 @@ export interface PolygonCollectorConfig {
   reorgWindowBlocks?: number;
   /** Check each pool address by CREATE2 (default true). */
   verifyCreate2?: boolean;
+  /**
+   * Factories to accept besides POLYGON_FACTORIES (a local chain's deployments, e.g. anvil in the tests): same CREATE2
+   * check with their own init code hash. One with the address of a known factory replaces it. Default: none.
+   */
+  extraFactories?: readonly KnownFactory[];
+}
+
+/** POLYGON_FACTORIES plus the configured extra ones (keys lower-case); POLYGON_FACTORIES itself without extras. */
+export function knownFactories(extra: readonly KnownFactory[] = []): ReadonlyMap<string, KnownFactory> {
+  if (extra.length === 0) return POLYGON_FACTORIES;
+  const all = new Map(POLYGON_FACTORIES);
+  for (const f of extra) all.set(f.factory.toLowerCase(), { ...f, factory: f.factory.toLowerCase() as Address });
+  return all;
+}
+
+/**
+ * One `--factory` value: `<address>:<v2|v3>:<init code hash>[:<venue>]`, venue a name of VENUE_NAME_BY_ID or a number
+ * (default uniswap_v2 / uniswap_v3). V2 pairs of an extra factory get the 0.3 % fee. Throws Error with the reason.
+ */
+export function parseFactorySpec(text: string): KnownFactory {
+  const [address, amm, hash, venueText, ...rest] = text.trim().toLowerCase().split(":");
+  if (rest.length > 0 || !/^0x[0-9a-f]{40}$/.test(address ?? "")) {
+    throw new Error(`"${text}" is not <0x address>:<v2|v3>:<0x init code hash>[:<venue>]`);
+  }
+  if (amm !== "v2" && amm !== "v3") throw new Error(`"${text}": the AMM must be v2 or v3 (got "${amm ?? ""}")`);
+  if (!/^0x[0-9a-f]{64}$/.test(hash ?? ""))
+    throw new Error(`"${text}": the init code hash must be 0x and 64 hex digits`);
+  const protocol = amm === "v3" ? 3 : 2;
+  let venue: number = protocol === 3 ? VenueId.UniswapV3 : VenueId.UniswapV2;
+  if (venueText) {
+    const v = VENUE_ID_BY_NAME.get(venueText) ?? (/^\d+$/.test(venueText) ? Number(venueText) : undefined);
+    if (v === undefined || v > 65535) throw new Error(`"${text}": unknown venue "${venueText}"`);
+    venue = v;
+  }
+  return {
+    factory: address as Address,
+    venue,
+    protocol,
+    initCodeHash: hash as `0x${string}`,
+    ...(protocol === 2 ? { v2FeePpm: 3000 } : {}),
+  };
 }

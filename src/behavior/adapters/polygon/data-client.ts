@@ -4,7 +4,7 @@ import { TlvType } from "../../../data/tlv-layouts.ts";
 import type { MarketPublisher } from "../common/market-publisher.ts";
 import type { VenueSocketState } from "../common/venue-socket.ts";
 import { V2_TOPICS, V3_TOPICS } from "./abi.ts";
-import type { PolygonCollectorConfig } from "./config.ts";
+import { knownFactories, type PolygonCollectorConfig } from "./config.ts";
 import { PolygonCollectorError } from "./errors.ts";
 import { createRpcClient, PolygonInstrumentProvider } from "./instrument-provider.ts";
 import { JsonRpcSocket } from "./json-rpc-socket.ts";
@@ -163,6 +163,7 @@ export class PolygonDataClient {
       this.provider = new PolygonInstrumentProvider(this.client, {
         chainId: config.chainId ?? 137,
         verifyCreate2: config.verifyCreate2 ?? true,
+        factories: knownFactories(config.extraFactories),
       });
       const every = Math.max(50, Math.floor((config.staleAfterMs ?? 30_000) / 3));
       this.keepAlive = setInterval(() => this.ping(), every);

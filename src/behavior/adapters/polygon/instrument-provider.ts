@@ -11,7 +11,7 @@ import {
 import { type Address, InstrumentId } from "../../../data/instrument-id.ts";
 import type { PoolState } from "../../../data/tlv-layouts.ts";
 import { poolMetadataAbi } from "./abi.ts";
-import { POLYGON_FACTORIES } from "./config.ts";
+import { type KnownFactory, POLYGON_FACTORIES } from "./config.ts";
 import { PolygonCollectorError } from "./errors.ts";
 import type { PoolInfo } from "./pool-info.ts";
 
@@ -41,7 +41,12 @@ export class PolygonInstrumentProvider {
 
   constructor(
     private readonly client: PublicClient,
-    private readonly options: { chainId: number; verifyCreate2: boolean },
+    private readonly options: {
+      chainId: number;
+      verifyCreate2: boolean;
+      /** The factories accepted (default POLYGON_FACTORIES; config.ts knownFactories adds the configured ones). */
+      factories?: ReadonlyMap<string, KnownFactory>;
+    },
   ) {}
 
   async load(address: string): Promise<PoolInfo> {
@@ -52,13 +57,13 @@ export class PolygonInstrumentProvider {
     const read = <T>(functionName: string): Promise<T> =>
       this.client.readContract({ address: at, abi: poolMetadataAbi, functionName } as never) as Promise<T>;
     const factory = ((await read<string>("factory")) as string).toLowerCase() as Address;
-    const known = POLYGON_FACTORIES.get(factory);
+    const known = (this.options.factories ?? POLYGON_FACTORIES).get(factory);
     if (!known) {
       throw new PolygonCollectorError({
         code: "UnknownFactory",
         message: `pool ${key} was made by factory ${factory}, which the collector does not know`,
         facts: { pool: key, factory },
-        hint: "add the factory (venue, AMM, init code hash) to POLYGON_FACTORIES",
+        hint: "add the factory (venue, AMM, init code hash) to POLYGON_FACTORIES, or configure it (--factory)",
       });
     }
     const [token0, token1] = (await Promise.all([read<string>("token0"), read<string>("token1")])).map(

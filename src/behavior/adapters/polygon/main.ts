@@ -2,11 +2,13 @@
  * The Polygon DEX collector service:
  *   bun src/behavior/adapters/polygon/main.ts --url <ws url> --relay <socket> [--pools 0x..,0x..] [--from-block N]
  *       [--chain-id 137] [--max-block-range 2000] [--max-rps 20] [--stale-ms 30000] [--replayed]
+ *       [--factory <0x address>:<v2|v3>:<0x init code hash>[:<venue>]]...
  *
  * Prints `ready <detail>` once connected, subscribed and backfilled (the supervisor waits on it) and `stats <json>`
  * lines with the collector's counters (ap status --json). Logs go to stderr (consola, tag collector:polygon).
  * SIGTERM / SIGINT: closes the node connection, flushes the relay queue, exits 0. Bad start-up flags: one line, exit 1.
- * `--symbols` is accepted as another name for `--pools` (the common collector flag).
+ * `--symbols` is accepted as another name for `--pools` (the common collector flag). `--factory` (repeatable) accepts
+ * the pools of one more factory besides the Polygon ones (a local chain: anvil with `--chain-id 31337`).
  */
 import { parseArgs } from "node:util";
 import { createConsola } from "consola";
@@ -14,7 +16,7 @@ import { ApError } from "../../../core/errors.ts";
 import { SourceType } from "../../../data/venues.ts";
 import { reportReady, reportStats } from "../../supervisor/service-report.ts";
 import { MarketPublisher } from "../common/market-publisher.ts";
-import { DEFAULT_POOLS } from "./config.ts";
+import { DEFAULT_POOLS, type KnownFactory, parseFactorySpec } from "./config.ts";
 import { PolygonDataClient } from "./data-client.ts";
 
 const level = Number(process.env.AP_LOG_LEVEL ?? 3);
@@ -37,6 +39,7 @@ const { values } = parseArgs({
     "max-rps": { type: "string" },
     "stale-ms": { type: "string" },
     replayed: { type: "boolean" },
+    factory: { type: "string", multiple: true },
   },
   strict: true,
 });
@@ -55,6 +58,14 @@ const poolText = values.pools ?? values.symbols;
 const pools = poolText ? poolText.split(",").map((p) => p.trim().toLowerCase()) : [...DEFAULT_POOLS];
 for (const p of pools) if (!/^0x[0-9a-f]{40}$/.test(p)) fail(`pool "${p}" is not a 0x address of 40 hex digits`);
 const fromBlock = int("from-block", values["from-block"], 0);
+const extraFactories: KnownFactory[] = [];
+for (const spec of values.factory ?? []) {
+  try {
+    extraFactories.push(parseFactorySpec(spec));
+  } catch (e) {
+    fail(`--factory ${e instanceof Error ? e.message : String(e)}`);
+  }
+}
 
 const publisher = new MarketPublisher({
   source: SourceType.PolygonCollector,
@@ -71,6 +82,7 @@ const client = new PolygonDataClient(
     maxBlockRange: int("max-block-range", values["max-block-range"], 1),
     maxRequestsPerSecond: int("max-rps", values["max-rps"], 1),
     staleAfterMs: int("stale-ms", values["stale-ms"], 100),
+    ...(extraFactories.length > 0 ? { extraFactories } : {}),
   },
   publisher,
   {
