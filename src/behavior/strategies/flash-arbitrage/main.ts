@@ -7,21 +7,19 @@
  * Prints `ready <signal socket>` once both connections are up, then `stats {...}` lines (supervisor protocol);
  * logs go to stderr. SIGTERM / SIGINT: closes both connections, exits 0. A bad config: one line on stderr, exit 1.
  */
-import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
-import { createConsola } from "consola";
 import { ApError } from "../../../core/errors.ts";
 import { TlvType } from "../../../data/tlv-layouts.ts";
 import { RelayDomain, SourceType } from "../../../data/venues.ts";
 import { reportReady, reportStats } from "../../supervisor/service-report.ts";
 import { BusClient, Role } from "../../transport/bus-client.ts";
 import { defaultRunDir } from "../../transport/run-dir.ts";
+import { loadStrategyTable, strategyLogger } from "../common/service-setup.ts";
 import { resolveFlashArbitrageConfig } from "./config.ts";
 import { FlashArbitrage } from "./flash-arbitrage.ts";
 
-const level = Number(process.env.AP_LOG_LEVEL ?? 3);
-const log = createConsola({ level, stdout: process.stderr, stderr: process.stderr }).withTag("flash-arbitrage");
+const log = strategyLogger("flash-arbitrage");
 
 const { values } = parseArgs({
   options: {
@@ -34,28 +32,7 @@ const { values } = parseArgs({
   strict: true,
 });
 
-function fail(message: string): never {
-  log.error(message);
-  process.exit(1);
-}
-
-let table: Record<string, unknown> = {};
-const configPath = values.config ?? process.env.AP_CONFIG ?? (existsSync("ap.toml") ? "ap.toml" : undefined);
-if (configPath !== undefined) {
-  try {
-    const toml = Bun.TOML.parse(readFileSync(configPath, "utf8")) as Record<string, Record<string, unknown>>;
-    table = (toml.strategies?.flash_arbitrage as Record<string, unknown>) ?? {};
-  } catch (e) {
-    fail(`cannot read ${configPath}: ${(e as Error).message}`);
-  }
-}
-if (values.deterministic) table = { ...table, deterministic: true };
-let config: ReturnType<typeof resolveFlashArbitrageConfig>;
-try {
-  config = resolveFlashArbitrageConfig(table);
-} catch (e) {
-  fail(e instanceof ApError ? e.toLine() : String(e));
-}
+const config = loadStrategyTable(log, "flash_arbitrage", values, resolveFlashArbitrageConfig);
 
 const runDir = values["run-dir"] ?? defaultRunDir();
 const mdSocket = values["market-data-socket"] ?? join(runDir, "market-data.sock");

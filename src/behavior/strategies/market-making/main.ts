@@ -7,10 +7,8 @@
  * publishes OrderRequest / OrderCancel on the execution relay. Checks staleness every stale_after_ms / 4.
  * Prints `ready <execution socket>`, then `stats {...}` lines. SIGTERM / SIGINT: cancels its quotes, closes, exits 0.
  */
-import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
-import { createConsola } from "consola";
 import { ApError } from "../../../core/errors.ts";
 import { nowNs } from "../../../core/time.ts";
 import { TlvType } from "../../../data/tlv-layouts.ts";
@@ -18,11 +16,11 @@ import { RelayDomain, SourceType } from "../../../data/venues.ts";
 import { reportReady, reportStats } from "../../supervisor/service-report.ts";
 import { BusClient, Role } from "../../transport/bus-client.ts";
 import { defaultRunDir } from "../../transport/run-dir.ts";
+import { loadStrategyTable, strategyLogger } from "../common/service-setup.ts";
 import { resolveMarketMakingConfig } from "./config.ts";
 import { CancelReason, MarketMaker } from "./market-maker.ts";
 
-const level = Number(process.env.AP_LOG_LEVEL ?? 3);
-const log = createConsola({ level, stdout: process.stderr, stderr: process.stderr }).withTag("market-making");
+const log = strategyLogger("market-making");
 
 const { values } = parseArgs({
   options: {
@@ -35,28 +33,7 @@ const { values } = parseArgs({
   strict: true,
 });
 
-function fail(message: string): never {
-  log.error(message);
-  process.exit(1);
-}
-
-let table: Record<string, unknown> = {};
-const configPath = values.config ?? process.env.AP_CONFIG ?? (existsSync("ap.toml") ? "ap.toml" : undefined);
-if (configPath !== undefined) {
-  try {
-    const toml = Bun.TOML.parse(readFileSync(configPath, "utf8")) as Record<string, Record<string, unknown>>;
-    table = (toml.strategies?.market_making as Record<string, unknown>) ?? {};
-  } catch (e) {
-    fail(`cannot read ${configPath}: ${(e as Error).message}`);
-  }
-}
-if (values.deterministic) table = { ...table, deterministic: true };
-let config: ReturnType<typeof resolveMarketMakingConfig>;
-try {
-  config = resolveMarketMakingConfig(table);
-} catch (e) {
-  fail(e instanceof ApError ? e.toLine() : String(e));
-}
+const config = loadStrategyTable(log, "market_making", values, resolveMarketMakingConfig);
 
 const runDir = values["run-dir"] ?? defaultRunDir();
 const mdSocket = values["market-data-socket"] ?? join(runDir, "market-data.sock");
