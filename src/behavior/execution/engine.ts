@@ -108,6 +108,19 @@ export interface ExecutionEngineOptions {
   audit?: AuditSink;
   /** Wall clock (ns) when not deterministic; default src/core/time.ts nowNs. */
   clock?: () => bigint;
+  /** Live execution (main.ts --live-onchain / --live-cex); absent: paper, unchanged. */
+  live?: LiveRouter;
+}
+
+/**
+ * Where orders go once they passed validation, the breakers and the risk checks, instead of the paper fill. Each
+ * hook returns true when it took the order: from then on its OrderStatus / Fill frames come from the live side and
+ * the engine emits nothing more for it (it audits the decision "live"). false: paper, as without a router.
+ */
+export interface LiveRouter {
+  order?(o: OrderRequest): boolean;
+  cancel?(c: OrderCancel): boolean;
+  signal?(s: ArbitrageSignal, identity: SignalIdentity | undefined, economics: Economics | undefined): boolean;
 }
 
 /**
@@ -141,6 +154,7 @@ export class ExecutionEngine {
   private readonly publishFrame: (frame: Uint8Array) => void;
   private readonly audit: AuditSink | undefined;
   private readonly clock: () => bigint;
+  private readonly live: LiveRouter | undefined;
   private readonly builder = new FrameBuilder({ domain: 3, source: 42 });
   private readonly outbox: Uint8Array[] = [];
   private readonly seenOrderIds = new Set<bigint>();
@@ -156,6 +170,7 @@ export class ExecutionEngine {
     this.publishFrame = options.publish;
     this.audit = options.audit;
     this.clock = options.clock ?? wallClockNs;
+    this.live = options.live;
   }
 
   get nowNs(): bigint {
@@ -396,6 +411,11 @@ export class ExecutionEngine {
       this.reject(o.orderId, RejectReason.RiskLimit, rejection);
       return;
     }
+    if (this.live?.order?.(o)) {
+      this.counters.accepted++;
+      this.auditRecord("decision", { order_id: o.orderId, decision: "live" });
+      return;
+    }
     const book = entry!.book;
     // post-only that would take liquidity is refused, as venues do
     if (o.orderType === OrderType.PostOnly) {
@@ -525,6 +545,10 @@ export class ExecutionEngine {
 
   private onCancel(c: OrderCancel): void {
     this.auditRecord("cancel", { ...c });
+    if (this.live?.cancel?.(c)) {
+      this.auditRecord("decision", { order_id: c.orderId, decision: "cancel_live" });
+      return;
+    }
     const ro = this.openOrders.get(c.orderId);
     if (ro === undefined) {
       this.auditRecord("decision", { order_id: c.orderId, decision: "cancel_unknown_order" });
@@ -714,6 +738,11 @@ export class ExecutionEngine {
         message: "pool output below min_amount_out",
         facts: { amount_out: String(last.amountOut), min_amount_out: String(s.minAmountOut) },
       });
+      return;
+    }
+    if (this.live?.signal?.(s, identity, economics)) {
+      this.counters.accepted++;
+      this.auditRecord("decision", { order_id: orderId, decision: "live" });
       return;
     }
     const venueOrderId = this.nextVenueOrderId++;

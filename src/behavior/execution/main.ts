@@ -2,6 +2,14 @@
  * The execution service (paper mode):
  *   bun src/behavior/execution/main.ts [--run-dir D] [--config ap.toml] [--deterministic] [--audit-log PATH]
  *     [--market-data-socket S] [--signal-socket S] [--execution-socket S]
+ *     [--live-onchain] [--live-cex [--kraken-rest-url U] [--binance-rest-url U]] [--live-poll-ms N]
+ *
+ * Paper by default. --live-onchain (docs/onchain-execution.md: AP_EXECUTION_RPC_URL, AP_EXECUTION_CHAIN_ID,
+ * AP_EXECUTION_CONTRACT or [onchain]; AP_EXECUTION_PRIVATE_KEY or a keystore) sends the ArbitrageSignals the engine
+ * accepted (risk checks, breakers) as real transactions; --live-cex (docs/cex-execution.md: AP_KRAKEN_API_KEY /
+ * _SECRET, AP_BINANCE_API_KEY / _SECRET) sends Kraken and Binance OrderRequests as signed orders. Statuses and
+ * fills then come from the live side as the same frames. Without its keys a live flag refuses to start (one line
+ * naming the variable). Keys are never logged nor in stats.
  *
  * Subscribes to the market data relay (books, trades, pools, gas, invalidations), the signal relay (SignalIdentity,
  * Economics, ArbitrageSignal) and the execution relay (OrderRequest, OrderCancel, Halt, Resume); publishes
@@ -19,9 +27,11 @@ import { BusClient, Role } from "../transport/bus-client.ts";
 import { defaultRunDir, ensureRunDir } from "../transport/run-dir.ts";
 import { AuditLog } from "./audit-log.ts";
 import { BreakerReason, BreakerScope } from "./breakers.ts";
+import { type LiveCex, startLiveCex } from "./cex/live-service.ts";
 import { loadExecutionConfig } from "./config.ts";
 import { ControlTlv } from "./control.ts";
-import { ExecutionEngine } from "./engine.ts";
+import { ExecutionEngine, type LiveRouter } from "./engine.ts";
+import { type LiveOnchain, startLiveOnchain } from "./onchain/live-service.ts";
 
 const level = Number(process.env.AP_LOG_LEVEL ?? 3);
 const log = createConsola({ level, stdout: process.stderr, stderr: process.stderr }).withTag("execution");
@@ -40,6 +50,11 @@ const { values } = parseArgs({
     "market-data-socket": { type: "string" },
     "signal-socket": { type: "string" },
     "execution-socket": { type: "string" },
+    "live-onchain": { type: "boolean" },
+    "live-cex": { type: "boolean" },
+    "kraken-rest-url": { type: "string" },
+    "binance-rest-url": { type: "string" },
+    "live-poll-ms": { type: "string" },
   },
   strict: true,
 });
@@ -47,6 +62,12 @@ const { values } = parseArgs({
 let engine: ExecutionEngine;
 let audit: AuditLog;
 let runDir: string;
+let configPath: string | undefined;
+const liveFlags = values["live-onchain"] || values["live-cex"];
+/** The live side's hooks, set once it has started (before any relay connection exists, so before any order). */
+const live: LiveRouter = {};
+let liveOnchain: LiveOnchain | undefined;
+let liveCex: LiveCex | undefined;
 try {
   const config = loadExecutionConfig({ path: values.config });
   if (values.deterministic) config.execution.deterministic = true;
@@ -54,10 +75,63 @@ try {
   ensureRunDir(runDir);
   const auditPath = values["audit-log"] ?? (config.execution.auditLog || join(runDir, "execution-audit.log"));
   audit = new AuditLog(auditPath, config.execution.auditFsync, config.execution.auditFsyncIntervalMs);
-  engine = new ExecutionEngine({ config, audit, publish: (f) => execution.send(f) });
-  log.info(`paper mode${config.execution.deterministic ? ", deterministic clock" : ""}; audit log ${auditPath}`);
+  engine = new ExecutionEngine({
+    config,
+    audit,
+    publish: (f) => execution.send(f),
+    ...(liveFlags ? { live } : {}),
+  });
+  configPath = values.config || process.env.AP_CONFIG || undefined;
+  if (!liveFlags)
+    log.info(`paper mode${config.execution.deterministic ? ", deterministic clock" : ""}; audit log ${auditPath}`);
 } catch (e) {
   fail(e instanceof ApError ? e.toLine() : String(e));
+}
+
+if (liveFlags) {
+  const publish = (f: Uint8Array) => execution.send(f);
+  try {
+    if (values["live-onchain"]) {
+      liveOnchain = await startLiveOnchain({
+        env: process.env,
+        configPath,
+        runDir,
+        market: engine.market,
+        haltedBy: engine.breakers,
+        breakers: loadExecutionConfig({ path: values.config }).breakers,
+        publish,
+        audit,
+        log,
+      });
+      const executor = liveOnchain.executor;
+      live.signal = (s, identity, economics) => {
+        void executor.onSignal(s, identity, economics).catch((e) => {
+          handlerErrors++;
+          log.error(`signal ${s.signalId}: ${e instanceof ApError ? e.toLine() : String(e)}`);
+        });
+        return true;
+      };
+    }
+    if (values["live-cex"]) {
+      liveCex = startLiveCex({
+        env: process.env,
+        krakenUrl: values["kraken-rest-url"],
+        binanceUrl: values["binance-rest-url"],
+        publish,
+        // live fills move the engine's positions and P&L (risk checks and the loss breaker see them)
+        onFill: (o, f) =>
+          engine.portfolio.applyCexFill(o.instrument, o.side === "buy" ? 1 : 2, f.priceE8, f.quantityE8, f.feeE8),
+        log,
+      });
+      live.order = liveCex.order;
+      live.cancel = liveCex.cancel;
+    }
+  } catch (e) {
+    fail(e instanceof ApError ? e.toLine() : String(e));
+  }
+  for (const line of [...(liveOnchain?.banner ?? []), ...(liveCex?.banner ?? [])]) log.warn(line);
+  if (!liveOnchain) log.warn("*** DEX signals stay PAPER (no --live-onchain).");
+  if (!liveCex) log.warn("*** CEX orders stay PAPER (no --live-cex).");
 }
 
 let handlerErrors = 0;
@@ -72,6 +146,7 @@ const onFrame = (frame: Uint8Array, parser: Parameters<ExecutionEngine["onFrame"
   // A breaker tripped or reset (the kill switch among them): tell the supervisor now, not at the next interval.
   if (engine.breakers.tripped.size !== trippedBefore) {
     trippedBefore = engine.breakers.tripped.size;
+    if (liveCex && isHalted()) void liveCex.cancelAll();
     reportStatsNow();
   }
 };
@@ -115,6 +190,29 @@ const ticker = setInterval(() => {
     log.error(`tick failed: ${e instanceof ApError ? e.toLine() : String(e)}`);
   }
 }, 100);
+// The live side's statuses and fills: receipts per poll (on-chain), venue order state per poll (CEX).
+const pollMs = Number(values["live-poll-ms"] ?? 500);
+if (!Number.isSafeInteger(pollMs) || pollMs < 10) fail(`--live-poll-ms must be an integer >= 10 (got "${pollMs}")`);
+let polling = false;
+const livePoller = liveFlags
+  ? setInterval(() => {
+      if (polling) return; // the previous pass is still waiting on an endpoint
+      polling = true;
+      const report = (e: unknown) => {
+        handlerErrors++;
+        log.warn(`live poll: ${e instanceof ApError ? e.toLine() : String(e)}`);
+      };
+      Promise.all([
+        liveOnchain?.executor
+          .poll()
+          .then(() => liveOnchain?.executor.refreshFees())
+          .catch(report),
+        liveCex?.reconciler.poll().catch(report),
+      ]).finally(() => {
+        polling = false;
+      });
+    }, pollMs)
+  : undefined;
 /** The kill switch is the global breaker with reason manual. */
 function isHalted(): boolean {
   for (const b of engine.breakers.tripped.values()) {
@@ -148,6 +246,10 @@ const stopStats = reportStats(() => {
     handler_errors: handlerErrors,
     audit_records: audit.records,
     daily_pnl_usd_e8: engine.dailyPnlE8().toString(),
+    // live only (the paper stats are unchanged): counters, account address, chain; never a key or a url
+    ...(liveFlags ? { mode: `live${liveOnchain ? " onchain" : ""}${liveCex ? " cex" : ""}` } : {}),
+    ...(liveOnchain?.executor.stats() ?? {}),
+    ...Object.fromEntries(Object.entries(liveCex?.reconciler.stats() ?? {}).map(([k, v]) => [`cex_${k}`, v])),
   };
 });
 
@@ -156,6 +258,7 @@ function shutdown(sig: string): void {
   if (stopping) return;
   stopping = true;
   clearInterval(ticker);
+  if (livePoller) clearInterval(livePoller);
   stopStats();
   audit.close();
   for (const c of clients) c.close();

@@ -1,0 +1,229 @@
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { type Address, parseAbi } from "viem";
+import { sendControl } from "../../../src/behavior/execution/control-client.ts";
+import { BusClient, Role } from "../../../src/behavior/transport/bus-client.ts";
+import type { PoolState } from "../../../src/data/tlv-layouts.ts";
+import { FrameBuilder } from "../../../src/rules/builder.ts";
+import type { FrameParser } from "../../../src/rules/parser.ts";
+import { Child, startRelay, Until } from "../relay/helpers.ts";
+import { tempDir } from "./helpers.ts";
+import { CHAIN_ID, deployMarket, EXECUTOR_KEY, type Market, mine, predictOut, signalFor } from "./onchain/helpers.ts";
+
+/**
+ * The execution service (main.ts) with --live-onchain / --live-cex: refusals without keys, and a signal that passes
+ * the engine's checks becoming a real transaction on anvil whose receipt comes back as Fill frames; the kill switch
+ * stops submission; the key appears in no log line, stats line or audit record.
+ */
+const ENGINE = join(import.meta.dir, "../../../src/behavior/execution/main.ts");
+const CLEAN_ENV = {
+  AP_EXECUTION_RPC_URL: "",
+  AP_EXECUTION_CHAIN_ID: "",
+  AP_EXECUTION_CONTRACT: "",
+  AP_EXECUTION_PRIVATE_KEY: "",
+  AP_EXECUTION_KEYSTORE: "",
+  AP_KRAKEN_API_KEY: "",
+  AP_KRAKEN_API_SECRET: "",
+  AP_BINANCE_API_KEY: "",
+  AP_BINANCE_API_SECRET: "",
+  AP_CONFIG: "",
+};
+
+async function refusal(args: string[], env: Record<string, string>): Promise<{ code: number; stderr: string }> {
+  using tmp = tempDir();
+  const child = new Child([ENGINE, "--run-dir", tmp.dir, ...args], { ...CLEAN_ENV, ...env });
+  const code = await child.proc.exited;
+  await child.waitStderr(/\S/);
+  return { code, stderr: child.stderr };
+}
+
+describe("live flags refuse to start without their configuration and keys", () => {
+  test("--live-onchain without an RPC url names AP_EXECUTION_RPC_URL", async () => {
+    const r = await refusal(["--live-onchain"], {});
+    expect(r.code).toBe(1);
+    expect(r.stderr.trim().split("\n")).toHaveLength(1);
+    expect(r.stderr).toContain("AP_EXECUTION_RPC_URL is not set");
+  });
+
+  test("--live-onchain without a key names AP_EXECUTION_PRIVATE_KEY", async () => {
+    const r = await refusal(["--live-onchain"], {
+      AP_EXECUTION_RPC_URL: "http://127.0.0.1:1",
+      AP_EXECUTION_CHAIN_ID: "31337",
+      AP_EXECUTION_CONTRACT: "0x5FbDB2315678afecb367f032d93F642f64180aa3",
+    });
+    expect(r.code).toBe(1);
+    expect(r.stderr.trim().split("\n")).toHaveLength(1);
+    expect(r.stderr).toContain("AP_EXECUTION_PRIVATE_KEY is not set");
+  });
+
+  test("--live-cex without keys names AP_KRAKEN_API_KEY; half a pair names the other half, never a value", async () => {
+    const r = await refusal(["--live-cex"], {});
+    expect(r.code).toBe(1);
+    expect(r.stderr.trim().split("\n")).toHaveLength(1);
+    expect(r.stderr).toContain("AP_KRAKEN_API_KEY");
+    const half = await refusal(["--live-cex"], { AP_BINANCE_API_KEY: "my-secret-api-key-value" });
+    expect(half.code).toBe(1);
+    expect(half.stderr).toContain("AP_BINANCE_API_SECRET");
+    expect(half.stderr).not.toContain("my-secret-api-key-value");
+  });
+});
+
+const pairAbi = parseAbi(["function getReserves() view returns (uint112,uint112,uint32)"]);
+
+describe("--live-onchain through the real relays on anvil", () => {
+  let m: Market;
+  beforeAll(async () => {
+    m = await deployMarket();
+  }, 60_000);
+  afterAll(async () => {
+    await m?.anvil.stop();
+  });
+
+  test("a signal passes the engine's checks, is mined, and its receipt comes back as Fills; halt stops submission", async () => {
+    using tmp = tempDir();
+    const dir = tmp.dir;
+    const relays = await Promise.all(
+      ["market-data", "signal", "execution"].map((d) => startRelay(d, join(dir, `${d}.sock`))),
+    );
+    const audit = join(dir, "audit.log");
+    const engine = new Child(
+      [ENGINE, "--run-dir", dir, "--audit-log", audit, "--live-onchain", "--live-poll-ms", "20"],
+      {
+        ...CLEAN_ENV,
+        AP_EXECUTION_RPC_URL: m.anvil.url,
+        AP_EXECUTION_CHAIN_ID: String(CHAIN_ID),
+        AP_EXECUTION_CONTRACT: m.contract,
+        AP_EXECUTION_PRIVATE_KEY: EXECUTOR_KEY,
+        AP_STATS_INTERVAL_MS: "50",
+      },
+    );
+    try {
+      await engine.waitStdout(/^ready .+$/m);
+      expect(engine.stderr).toContain("LIVE ON-CHAIN EXECUTION");
+      expect(engine.stderr).toContain(m.account.address);
+
+      const received: { type: number; value: Record<string, unknown> }[] = [];
+      const events = new Until();
+      const listener = new BusClient({
+        socketPath: join(dir, "execution.sock"),
+        domain: 3,
+        source: 21,
+        role: Role.Subscriber,
+        types: [41, 42, 71],
+        onFrame: (_f, parser: FrameParser) => {
+          for (let ok = parser.firstTlv(); ok; ok = parser.nextTlv())
+            received.push({ type: parser.tlvType, value: parser.readTlv()! });
+          events.check();
+        },
+      });
+      const market = new BusClient({
+        socketPath: join(dir, "market-data.sock"),
+        domain: 1,
+        source: 2,
+        role: Role.Publisher,
+      });
+      const signals = new BusClient({
+        socketPath: join(dir, "signal.sock"),
+        domain: 2,
+        source: 20,
+        role: Role.Publisher,
+      });
+      await Promise.all([listener.ready(), market.ready(), signals.ready()]);
+      const md = new FrameBuilder({ domain: 1, source: 2 });
+      const sg = new FrameBuilder({ domain: 2, source: 20 });
+
+      // the pools' state as a collector would publish it, read from the chain
+      for (const pool of [m.pairA, m.pairB]) {
+        const [r0, r1] = (await m.chain.publicClient.readContract({
+          address: pool.address as Address,
+          abi: pairAbi,
+          functionName: "getReserves",
+        })) as readonly [bigint, bigint, number];
+        const state: PoolState = {
+          pool,
+          blockNumber: await m.chain.publicClient.getBlockNumber(),
+          timestampNs: 0n,
+          token0: m.token0.toLowerCase(),
+          token1: m.token1.toLowerCase(),
+          feePpm: 3000,
+          tickSpacing: 0,
+          token0Decimals: 18,
+          token1Decimals: 18,
+          protocol: 2,
+          reserve0: r0,
+          reserve1: r1,
+          sqrtPriceX96: 0n,
+          liquidity: 0n,
+          tick: 0,
+        };
+        market.send(md.begin().add("PoolState", state).finish());
+      }
+      const statusOf = (id: bigint) =>
+        received.filter((r) => r.type === 41 && r.value.orderId === id).map((r) => r.value);
+      const sendSignal = async (amountIn: bigint) => {
+        const expectedOut = await predictOut(m, [m.pairA, m.pairB], amountIn);
+        const s = { ...signalFor(m, { buy: m.pairA, sell: m.pairB, amountIn, expectedOut }), validUntilNs: 0n };
+        const economics = {
+          expectedProfitUsdE8: 1n,
+          requiredCapitalUsdE8: 1_000n * 100_000_000n,
+          gasCostUsdE8: 1_000_000n,
+          feesUsdE8: 0n,
+        };
+        signals.send(
+          sg
+            .begin()
+            .add("SignalIdentity", { signalId: s.signalId, strategyId: 1, strategyVersion: 1, confidence: 90 })
+            .add("Economics", economics)
+            .add("ArbitrageSignal", s)
+            .finish(),
+        );
+        return { id: (1n << 63n) | s.signalId, expectedOut };
+      };
+
+      // The pool states reach the engine before the signal: the relays keep each publisher's order, not across
+      // publishers, so the signal goes once the engine's stats show it has the market frames.
+      await engine.waitStdout(/"msgs_in":[2-9]/);
+      const first = await sendSignal(1_000n * 10n ** 18n);
+      await events.until(() => statusOf(first.id).some((s) => s.status === 1));
+      await mine(m);
+      await events.until(() => statusOf(first.id).some((s) => s.status === 4));
+      const fills = received.filter((r) => r.type === 42 && r.value.orderId === first.id).map((r) => r.value);
+      expect(fills).toHaveLength(4);
+      const hash = fills[0].txHash as `0x${string}`;
+      expect(hash).not.toBe(`0x${"0".repeat(64)}`);
+      const receipt = await m.chain.publicClient.getTransactionReceipt({ hash });
+      expect(receipt.status).toBe("success");
+      expect(receipt.from.toLowerCase()).toBe(m.account.address.toLowerCase());
+      expect(fills[3].quantityNative).toBe(first.expectedOut);
+
+      // the kill switch: the engine refuses the next signal itself (status 2, reason 2), nothing is sent
+      const ack = await sendControl({ command: "halt", reason: "test", runDir: dir });
+      expect(ack.state).toBe(1);
+      const pendingBefore = await m.chain.publicClient.getTransactionCount({
+        address: m.account.address,
+        blockTag: "pending",
+      });
+      const second = await sendSignal(10n ** 18n);
+      await events.until(() => statusOf(second.id).length > 0);
+      expect(statusOf(second.id)).toMatchObject([{ status: 2, reason: 2 }]);
+      expect(await m.chain.publicClient.getTransactionCount({ address: m.account.address, blockTag: "pending" })).toBe(
+        pendingBefore,
+      );
+
+      // stats carry the live counters, and no key anywhere
+      await engine.waitStdout(/"onchain_mined":1/);
+      const key = EXECUTOR_KEY.slice(2).toLowerCase();
+      for (const text of [engine.stdout, engine.stderr, readFileSync(audit, "utf8")]) {
+        expect(text.toLowerCase()).not.toContain(key);
+      }
+      listener.close();
+      market.close();
+      signals.close();
+    } finally {
+      engine.kill("SIGTERM");
+      await engine.proc.exited;
+      for (const r of relays) r.kill();
+    }
+  }, 30_000);
+});
