@@ -50,7 +50,9 @@ for (const [name, cmd, args] of [
   process.stdout.write(`${code === 0 ? "ok" : "FAILED"}: ${name}\n`);
 }
 
-const { code, out } = await run(bun, ["test", ...extra]);
+// A generous per-test limit: the suite runs real processes and 200k fuzz inputs on a 2-core machine that may be
+// busy; a test that hangs still fails, after a minute.
+const { code, out } = await run(bun, ["test", "--timeout", "60000", ...extra]);
 const pass = Number(/^\s*(\d+) pass\s*$/m.exec(out)?.[1] ?? 0);
 const fail = Number(/^\s*(\d+) fail\s*$/m.exec(out)?.[1] ?? 0);
 passed += pass;
