@@ -406,6 +406,12 @@ describe("Polygon collector on a real anvil chain (eth_subscribe logs, eth_getLo
     }
   });
 
+  test("main.ts refuses a malformed --factory with one line and exit 1", async () => {
+    const c = new Child([MAIN, "--url", wsUrl(), "--relay", "/tmp/none.sock", "--factory", `${d.factory}:v4:0x12`]);
+    expect(await c.proc.exited).toBe(1);
+    await c.waitStderr(/--factory .*the AMM must be v2 or v3/);
+  });
+
   test(
     "live: swaps, mints, burns and syncs of a V3 pool and a V2 pair published exactly once, equal to the receipts' logs and to contract reads; then a restarted service backfills exactly the missed events",
     async () => {
