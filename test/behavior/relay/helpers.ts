@@ -11,8 +11,8 @@ export const RELAY_MAIN = join(import.meta.dir, "../../../src/behavior/relay/mai
 export const FIXTURES = join(import.meta.dir, "fixtures");
 export const BUN = process.execPath;
 
-/** Frames for the big runs: 100k in the normal suite, AP_TEST_FRAMES=1000000 by hand. */
-export const TEST_FRAMES = Number(process.env.AP_TEST_FRAMES ?? 100_000);
+/** Frames for the big runs: 1M as the issue asks (about 1-2 s here); AP_TEST_FRAMES to change it. */
+export const TEST_FRAMES = Number(process.env.AP_TEST_FRAMES ?? 1_000_000);
 
 /** A fresh private directory (mkdtemp makes it 0700), short enough for a unix socket path. */
 export function tempDir(): { dir: string; [Symbol.dispose](): void } {
