@@ -5,6 +5,7 @@ import { createInterface } from "node:readline";
 import { defineCommand } from "citty";
 import { controlRequest } from "../src/behavior/supervisor/control.ts";
 import { runSystem } from "../src/behavior/supervisor/run.ts";
+import { liveTradingPlan } from "../src/behavior/supervisor/services.ts";
 import type { SupervisorEvent } from "../src/behavior/supervisor/supervisor.ts";
 import { ensureRunDir } from "../src/behavior/transport/run-dir.ts";
 import { Exit, guard } from "./lib/errors.ts";
@@ -29,14 +30,25 @@ export default defineCommand({
       description:
         "real venues' public market data (Kraken, Binance; Polygon with AP_POLYGON_WS_URL); trading stays paper",
     },
+    chain: {
+      type: "string",
+      description:
+        "local: the second demo — anvil with Uniswap V2/V3 pools, a market loop, LIVE on-chain execution with anvil's public dev key (offline)",
+    },
     "live-trading": {
       type: "boolean",
-      description: "send real orders (needs keys; not built yet: refused)",
+      description:
+        "send real orders and transactions (refused unless keys are in the environment; see docs/execution.md)",
     },
   },
   async run({ args }) {
     await guard(async () => {
       if (args.live) process.env.AP_PROFILE = "live"; // the detached supervisor reads it too
+      if (args.chain !== undefined && args.chain !== "local") {
+        process.stderr.write(`ap up: --chain ${args.chain}: only "local" exists (anvil on this machine)\n`);
+        process.exit(Exit.Usage);
+      }
+      if (args.chain === "local") process.env.AP_CHAIN = "local";
       const { config, runDir } = systemContext(args.config);
       const running = await controlRequest(runDir, { cmd: "ping" }, 5_000);
       if (running?.ok) {
@@ -45,16 +57,38 @@ export default defineCommand({
         );
         return;
       }
+      // Only this flag makes trading live: a stray AP_LIVE_TRADING in the shell must not.
+      delete process.env.AP_LIVE_TRADING;
       if (args["live-trading"]) {
+        const live = liveTradingPlan(process.env);
+        if ("refused" in live) {
+          process.stderr.write(
+            [
+              `ap up --live-trading: REFUSED. ${live.refused}`,
+              "Real money only ever moves with this explicit flag AND keys in the environment (on-chain:",
+              "AP_EXECUTION_PRIVATE_KEY or AP_EXECUTION_KEYSTORE, with AP_EXECUTION_RPC_URL, AP_EXECUTION_CHAIN_ID and",
+              "AP_EXECUTION_CONTRACT; CEX: AP_KRAKEN_API_KEY/_SECRET and/or AP_BINANCE_API_KEY/_SECRET). Without it ap",
+              "runs paper execution.",
+              "",
+            ].join("\n"),
+          );
+          process.exit(Exit.Usage);
+        }
+        process.env.AP_LIVE_TRADING = live.modes.join(","); // the detached supervisor reads it too
         process.stderr.write(
           [
-            "ap up --live-trading: REFUSED. Live order execution (signed CEX orders, on-chain transactions) is not built",
-            "yet, so no real money can move. Real money will only ever move with this explicit flag AND keys in the",
-            "environment; without them ap runs paper execution.",
+            "",
+            "  *** LIVE TRADING: REAL ORDERS AND TRANSACTIONS ***",
+            ...(live.modes.includes("onchain")
+              ? ["  *** on-chain: accepted ArbitrageSignals are signed and sent as transactions (--live-onchain)"]
+              : []),
+            ...(live.modes.includes("cex")
+              ? [`  *** CEX: OrderRequests are signed and sent to ${live.cexVenues.join(" and ")} (--live-cex)`]
+              : []),
+            "  *** Risk checks and breakers run first; ap halt stops submission. Keys are never logged.",
             "",
           ].join("\n"),
         );
-        process.exit(Exit.Usage);
       }
       if (args.live) {
         process.stderr.write(
@@ -62,6 +96,17 @@ export default defineCommand({
             "",
             "  *** LIVE MARKET DATA: the collectors connect to the real venues' public feeds (Kraken, Binance,",
             "  *** and Polygon if AP_POLYGON_WS_URL is set). Execution stays PAPER: no order leaves this machine.",
+            "",
+          ].join("\n"),
+        );
+      }
+      if (process.env.AP_CHAIN === "local") {
+        process.stderr.write(
+          [
+            "",
+            "  *** CHAIN LOCAL: anvil on this machine with Uniswap V2/V3 pools and a market loop swapping every block.",
+            "  *** Execution is LIVE ON-CHAIN against anvil: real transactions and receipts, signed with anvil's dev",
+            "  *** account 0 — a PUBLIC LOCAL DEV KEY, worthless anywhere else. Nothing leaves this machine.",
             "",
           ].join("\n"),
         );

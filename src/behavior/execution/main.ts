@@ -55,6 +55,10 @@ const { values } = parseArgs({
     "kraken-rest-url": { type: "string" },
     "binance-rest-url": { type: "string" },
     "live-poll-ms": { type: "string" },
+    // a local chain's endpoint and deployment (ap up --chain local); a real RPC url belongs in AP_EXECUTION_RPC_URL
+    "onchain-rpc-url": { type: "string" },
+    "onchain-chain-id": { type: "string" },
+    "onchain-contract": { type: "string" },
   },
   strict: true,
 });
@@ -92,6 +96,9 @@ if (liveFlags) {
   const publish = (f: Uint8Array) => execution.send(f);
   try {
     if (values["live-onchain"]) {
+      if (values["onchain-rpc-url"]) process.env.AP_EXECUTION_RPC_URL = values["onchain-rpc-url"];
+      if (values["onchain-chain-id"]) process.env.AP_EXECUTION_CHAIN_ID = values["onchain-chain-id"];
+      if (values["onchain-contract"]) process.env.AP_EXECUTION_CONTRACT = values["onchain-contract"];
       liveOnchain = await startLiveOnchain({
         env: process.env,
         configPath,

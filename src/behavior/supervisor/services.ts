@@ -1,5 +1,6 @@
 import { join, resolve } from "node:path";
 import type { ApConfig } from "../../core/config.ts";
+import { ANVIL_DEV_KEYS } from "../execution/onchain/local-chain.ts";
 
 /** One process the supervisor runs. */
 export interface ServiceSpec {
@@ -74,6 +75,7 @@ export function servicesFromConfig(
   const buses = ["relay-market-data", "relay-signal", "relay-execution"];
   const services: ServiceSpec[] = [...relays];
   const configArgs = config.source ? ["--config", config.source] : [];
+  if (env.AP_CHAIN === "local") return [...relays, ...chainLocalServices(config, runDir, env)];
 
   if (config.profile === "demo") {
     const loop = config.demo.loop ? ["--loop"] : [];
@@ -219,10 +221,16 @@ export function servicesFromConfig(
     : config.profile === "demo"
       ? ["--config", FIX("demo/strategies.toml")]
       : [];
+  // ap up --live-trading (cli/up.ts checked the keys and set AP_LIVE_TRADING): the execution service goes live.
+  const liveModes = (env.AP_LIVE_TRADING ?? "").split(",");
+  const liveArgs = [
+    ...(liveModes.includes("onchain") ? ["--live-onchain"] : []),
+    ...(liveModes.includes("cex") ? ["--live-cex"] : []),
+  ];
   services.push(
     {
       name: "execution",
-      command: [bun, script("execution/main.ts"), "--run-dir", runDir, ...configArgs],
+      command: [bun, script("execution/main.ts"), "--run-dir", runDir, ...configArgs, ...liveArgs],
       dependsOn: buses,
     },
     {
@@ -251,7 +259,99 @@ export function servicesFromConfig(
       dependsOn: buses,
     });
   }
+  if (liveArgs.length > 0) hideKeysFromOthers(services);
   return services;
+}
+
+/** anvil's chain id: the chain-local profile's chain. */
+export const LOCAL_CHAIN_ID = 31337;
+
+/**
+ * Profile chain-local (`ap up --chain local`, issue 9 "A second demo profile"): anvil, the chain service (deploys
+ * the pools and our FlashArbitrage, then swaps every block and publishes gas prices), the Polygon collector on
+ * anvil's WebSocket (eth_subscribe logs) for the deployed pools, the flash-arbitrage strategy with the deployment's
+ * token table, LIVE on-chain execution signing with anvil's dev account 0 — a PUBLIC LOCAL DEV KEY, labelled so
+ * everywhere — and the dashboard. Offline: everything runs on this machine.
+ */
+function chainLocalServices(config: ApConfig, runDir: string, env: Record<string, string | undefined>): ServiceSpec[] {
+  const bun = process.execPath;
+  const sock = (relay: string) => join(runDir, `${relay}.sock`);
+  const buses = ["relay-market-data", "relay-signal", "relay-execution"];
+  return [
+    { name: "anvil", command: [bun, script("chain-demo/anvil-main.ts")], dependsOn: [] },
+    {
+      name: "chain-local",
+      command: [
+        bun,
+        script("chain-demo/main.ts"),
+        ...["--rpc-url", "{ready:anvil:0}", "--run-dir", runDir, "--market-data-socket", sock("market-data")],
+      ],
+      dependsOn: ["anvil", "relay-market-data"],
+    },
+    {
+      name: "collector-polygon",
+      command: [
+        bun,
+        script("adapters/polygon/main.ts"),
+        ...["--url", "{ready:anvil:1}", "--relay", sock("market-data"), "--pools", "{ready:chain-local:1}"],
+        ...["--chain-id", String(LOCAL_CHAIN_ID)],
+        ...["--factory", "{ready:chain-local:2}", "--factory", "{ready:chain-local:3}"],
+        ...["--factory", "{ready:chain-local:4}"],
+      ],
+      // after its consumers: the pools' PoolState snapshots are sent once, at the collector's start
+      dependsOn: ["relay-market-data", "anvil", "chain-local", "execution", "strategy-flash-arbitrage"],
+    },
+    {
+      name: "execution",
+      command: [
+        bun,
+        script("execution/main.ts"),
+        ...["--run-dir", runDir, "--live-onchain", "--live-poll-ms", "200"],
+        ...["--onchain-rpc-url", "{ready:anvil:0}", "--onchain-contract", "{ready:chain-local:0}"],
+        ...["--onchain-chain-id", String(LOCAL_CHAIN_ID)],
+      ],
+      dependsOn: [...buses, "anvil", "chain-local"],
+      // anvil's dev account 0: a PUBLIC key of a local dev chain (it owns the demo's FlashArbitrage)
+      env: {
+        AP_EXECUTION_PRIVATE_KEY: ANVIL_DEV_KEYS[0],
+        AP_EXECUTION_KEY_LABEL: "anvil dev key 0 (public, local only)",
+      },
+    },
+    {
+      name: "strategy-flash-arbitrage",
+      command: [
+        bun,
+        script("strategies/flash-arbitrage/main.ts"),
+        ...["--run-dir", runDir, "--config", "{ready:chain-local:5}"],
+      ],
+      dependsOn: [...buses, "chain-local"],
+    },
+    {
+      name: "dashboard",
+      command: [bun, script("dashboard/main.ts"), "--run-dir", runDir, "--port", String(config.dashboard.port)],
+      dependsOn: [...buses, "execution"],
+      env: env.AP_DASHBOARD_TOKEN ? { AP_DASHBOARD_TOKEN: env.AP_DASHBOARD_TOKEN } : undefined,
+    },
+  ];
+}
+
+/** The variables only the execution service may read: blanked in every other service's environment. */
+export const SECRET_VARIABLES = [
+  "AP_EXECUTION_PRIVATE_KEY",
+  "AP_EXECUTION_KEYSTORE_PASSWORD",
+  "AP_KRAKEN_API_KEY",
+  "AP_KRAKEN_API_SECRET",
+  "AP_BINANCE_API_KEY",
+  "AP_BINANCE_API_SECRET",
+] as const;
+
+function hideKeysFromOthers(services: ServiceSpec[]): void {
+  const blank = Object.fromEntries(SECRET_VARIABLES.map((k) => [k, ""]));
+  for (let i = 0; i < services.length; i++) {
+    const s = services[i];
+    if (s.name === "execution") continue;
+    services[i] = { ...s, env: { ...blank, ...s.env } };
+  }
 }
 
 /** [venues.<venue>] of the config file: read here for what the supervisor passes, validated by the collector. */
@@ -262,6 +362,37 @@ function venueTable(config: ApConfig, venue: string): Record<string, unknown> {
 const text = (v: unknown, fallback: string): string => (typeof v === "string" && v ? v : fallback);
 const list = (v: unknown, fallback: string): string => (Array.isArray(v) ? v.join(",") : text(v, fallback));
 const optional = (flag: string, v: unknown): string[] => (v === undefined ? [] : [flag, String(v)]);
+
+/**
+ * What --live-trading would run, from the environment only: on-chain when a key (AP_EXECUTION_PRIVATE_KEY or
+ * AP_EXECUTION_KEYSTORE) is set, then its RPC url, chain id and contract must be too; CEX when a venue's key pair is
+ * set. Neither: refused. Names variables, never values.
+ */
+export function liveTradingPlan(
+  env: Record<string, string | undefined>,
+): { modes: ("onchain" | "cex")[]; cexVenues: string[] } | { refused: string } {
+  const has = (k: string) => env[k] !== undefined && env[k] !== "";
+  const modes: ("onchain" | "cex")[] = [];
+  if (has("AP_EXECUTION_PRIVATE_KEY") || has("AP_EXECUTION_KEYSTORE")) {
+    for (const k of ["AP_EXECUTION_RPC_URL", "AP_EXECUTION_CHAIN_ID", "AP_EXECUTION_CONTRACT"]) {
+      if (!has(k) && !has(k.replace("AP_EXECUTION_", "AP_ONCHAIN_"))) return { refused: `${k} is not set.` };
+    }
+    modes.push("onchain");
+  }
+  const cexVenues: string[] = [];
+  for (const [venue, v] of [
+    ["Kraken", "KRAKEN"],
+    ["Binance", "BINANCE"],
+  ]) {
+    const key = has(`AP_${v}_API_KEY`);
+    const secret = has(`AP_${v}_API_SECRET`);
+    if (key !== secret) return { refused: `AP_${v}_API_${key ? "SECRET" : "KEY"} is not set.` };
+    if (key) cexVenues.push(venue);
+  }
+  if (cexVenues.length > 0) modes.push("cex");
+  if (modes.length === 0) return { refused: "No keys in the environment (AP_EXECUTION_PRIVATE_KEY is not set)." };
+  return { modes, cexVenues };
+}
 
 /** Groups services into start layers: every service's dependencies sit in earlier layers. Throws on a cycle. */
 export function startLayers(services: readonly ServiceSpec[]): ServiceSpec[][] {

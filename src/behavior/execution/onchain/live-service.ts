@@ -140,8 +140,10 @@ export async function startLiveOnchain(o: LiveOnchainOptions): Promise<LiveOncha
     config.submission.route === "public"
       ? "the public mempool of the RPC"
       : `${config.submission.route} submission at ${urlHost(config.submission.url)}`;
+  // a label for the key, never the key: ap up --chain local says it signs with anvil's public dev key
+  const label = o.env.AP_EXECUTION_KEY_LABEL ? ` [${o.env.AP_EXECUTION_KEY_LABEL}]` : "";
   const banner = [
-    "*** LIVE ON-CHAIN EXECUTION ***",
+    `*** LIVE ON-CHAIN EXECUTION ***${label}`,
     `*** ArbitrageSignals that pass the risk checks and breakers are SIGNED by ${account.address} and SENT as real`,
     `*** transactions on chain ${config.chainId} via ${urlHost(config.rpcUrl)} (${route}), through the FlashArbitrage`,
     `*** contract ${config.contract}. Statuses and fills come from the receipts. ap halt stops submission.`,
