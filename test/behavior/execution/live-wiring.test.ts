@@ -8,6 +8,7 @@ import type { PoolState } from "../../../src/data/tlv-layouts.ts";
 import { FrameBuilder } from "../../../src/rules/builder.ts";
 import type { FrameParser } from "../../../src/rules/parser.ts";
 import { Child, startRelay, Until } from "../relay/helpers.ts";
+import { BINANCE_KEY, BINANCE_SECRET, BTCUSDT, replayBinance, startBinance } from "./cex/helpers.ts";
 import { tempDir } from "./helpers.ts";
 import { CHAIN_ID, deployMarket, EXECUTOR_KEY, type Market, mine, predictOut, signalFor } from "./onchain/helpers.ts";
 
@@ -224,6 +225,106 @@ describe("--live-onchain through the real relays on anvil", () => {
       engine.kill("SIGTERM");
       await engine.proc.exited;
       for (const r of relays) r.kill();
+    }
+  }, 30_000);
+});
+
+describe("--live-cex through the real relays against the Binance replay venue's order desk", () => {
+  test("an OrderRequest passes the engine's checks, is filled by the venue, and comes back as Fill and OrderStatus", async () => {
+    using tmp = tempDir();
+    const dir = tmp.dir;
+    const venue = await startBinance();
+    await replayBinance(venue);
+    const relays = await Promise.all(
+      ["market-data", "signal", "execution"].map((d) => startRelay(d, join(dir, `${d}.sock`))),
+    );
+    const audit = join(dir, "audit.log");
+    const engine = new Child(
+      [ENGINE, "--run-dir", dir, "--audit-log", audit, "--live-cex", "--binance-rest-url", venue.restUrl],
+      {
+        ...CLEAN_ENV,
+        AP_BINANCE_API_KEY: BINANCE_KEY,
+        AP_BINANCE_API_SECRET: BINANCE_SECRET,
+        AP_STATS_INTERVAL_MS: "50",
+      },
+    );
+    try {
+      await engine.waitStdout(/^ready .+$/m);
+      expect(engine.stderr).toContain("LIVE CEX EXECUTION");
+      const received: { type: number; value: Record<string, unknown> }[] = [];
+      const events = new Until();
+      const strategy = new BusClient({
+        socketPath: join(dir, "execution.sock"),
+        domain: 3,
+        source: 21,
+        role: Role.Both,
+        types: [41, 42],
+        onFrame: (_f, parser: FrameParser) => {
+          for (let ok = parser.firstTlv(); ok; ok = parser.nextTlv())
+            received.push({ type: parser.tlvType, value: parser.readTlv()! });
+          events.check();
+        },
+      });
+      const market = new BusClient({
+        socketPath: join(dir, "market-data.sock"),
+        domain: 1,
+        source: 1,
+        role: Role.Publisher,
+      });
+      await Promise.all([strategy.ready(), market.ready()]);
+      market.send(
+        new FrameBuilder({ domain: 1, source: 1 })
+          .begin()
+          .add("OrderBook", {
+            instrument: BTCUSDT,
+            exchangeTsNs: 1n,
+            updateId: 0n,
+            flags: 1,
+            bids: [{ price: 60_000n * 100_000_000n, size: 100_000_000n, orderCount: 0 }],
+            asks: [{ price: 60_010n * 100_000_000n, size: 100_000_000n, orderCount: 0 }],
+          })
+          .finish(),
+      );
+      await engine.waitStdout(/"msgs_in":[1-9]/);
+      strategy.send(
+        new FrameBuilder({ domain: 3, source: 21 })
+          .begin()
+          .add("OrderRequest", {
+            orderId: 7n,
+            signalId: 0n,
+            instrument: BTCUSDT,
+            side: 1,
+            orderType: 1,
+            timeInForce: 2,
+            flags: 0,
+            price: 0n,
+            quantity: 1_000_000n,
+            quantityNative: 0n,
+            maxSlippageBps: 0,
+            strategyId: 21,
+            timestampNs: 1n,
+          })
+          .finish(),
+      );
+      const statuses = () => received.filter((r) => r.type === 41 && r.value.orderId === 7n).map((r) => r.value);
+      await events.until(() => statuses().some((s) => s.status === 4 || s.status === 2));
+      expect(statuses().map((s) => s.status)).toEqual([1, 4]);
+      const fills = received.filter((r) => r.type === 42 && r.value.orderId === 7n).map((r) => r.value);
+      expect(fills.length).toBeGreaterThan(0);
+      expect(fills.reduce((n, f) => n + (f.quantity as bigint), 0n)).toBe(1_000_000n);
+      expect(venue.orders!.requests.some((r) => r.path === "/api/v3/order")).toBe(true);
+      await engine.waitStdout(/"cex_fills":[1-9]/);
+      for (const text of [engine.stdout, engine.stderr, readFileSync(audit, "utf8")]) {
+        expect(text).not.toContain(BINANCE_SECRET);
+        expect(text).not.toContain(BINANCE_KEY);
+      }
+      strategy.close();
+      market.close();
+    } finally {
+      engine.kill("SIGTERM");
+      await engine.proc.exited;
+      for (const r of relays) r.kill();
+      await venue.stop();
     }
   }, 30_000);
 });
