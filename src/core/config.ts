@@ -104,7 +104,7 @@ export type ApConfig = Section<(typeof CONFIG_SPEC)[""]> & {
  * Tables that belong to one service and are validated by it when it starts (it reads the same file): execution
  * ([risk], [execution], [breakers]), strategies ([strategies.<name>]) and collectors ([venues.<venue>]).
  */
-export const OWNED_SECTIONS = ["risk", "execution", "breakers", "strategies", "venues", "bridge"] as const;
+export const OWNED_SECTIONS = ["risk", "execution", "breakers", "strategies", "venues", "bridge", "onchain"] as const;
 
 const camel = (s: string) => s.replace(/_([a-z0-9])/g, (_, c: string) => c.toUpperCase());
 const envName = (section: string, key: string) =>
