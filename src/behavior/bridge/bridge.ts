@@ -11,8 +11,9 @@ import type { BridgeConfig } from "./bridge-config.ts";
 import { BridgeError } from "./errors.ts";
 import { ensureHistoryStream } from "./history-stream.ts";
 import { natsConnectionOptions } from "./nats-connection-options.ts";
+import { NatsPublisher } from "./nats-publisher.ts";
 import { OriginTracker } from "./origin-tracker.ts";
-import { SubjectScheme } from "./subject-scheme.ts";
+import { type SubjectEntry, SubjectScheme } from "./subject-scheme.ts";
 import { within } from "./within.ts";
 
 /** NATS headers of every message a bridge publishes (docs/bridge.md, "Headers"). */
@@ -120,7 +121,10 @@ export class Bridge {
     natsReconnects: 0,
   };
   readonly tracker = new OriginTracker();
+  /** Connected only when both the nats.js connection and the publishing connection (if any) are up. */
   natsState: NatsState = "connecting";
+  /** The nats.js connection's own state. */
+  private ncState: NatsState = "connecting";
   /** The server currently connected to (host:port, never credentials). */
   server = "";
   /** Messages the JetStream consumer has not delivered yet (last reported). */
@@ -136,10 +140,12 @@ export class Bridge {
   private readonly typeFilter: Uint8Array | undefined;
   private nc: NatsConnection | undefined;
   private hdrs: MsgHdrs | undefined;
+  /** The publishing connection (nats-publisher.ts); undefined with TLS, where nats.js publishes. */
+  private pub: NatsPublisher | undefined;
   private subs: Subscription[] = [];
   private consumer: ConsumerMessages | undefined;
   /** Frames taken while NATS was away, published first after the reconnect. */
-  private away: { subject: string; seq: number; frame: Uint8Array }[] = [];
+  private away: { entry: SubjectEntry; seq: number; frame: Uint8Array }[] = [];
   private awayBytes = 0;
   private readonly parser = new FrameParser();
   private readonly clock = new DataView(new ArrayBuffer(8));
@@ -177,6 +183,34 @@ export class Bridge {
     void this.watchNats(nc);
     this.hdrs = headers();
     this.hdrs.set(HEADER_ORIGIN, config.instance);
+    // Publishing on a connection of its own, written directly (nats-publisher.ts); nats.js keeps the rest. Not with
+    // TLS, and not for a domain also taken from core NATS: noEcho is per connection, so the subscribing connection
+    // would be handed this bridge's own publications (fence (3) would drop them, at a cost; loop fence (2) needs
+    // the publications and the core subscriptions on one connection). JetStream consumers deliver one's own stored
+    // messages whatever the connection, so the market data stream does not count here.
+    const coreIn = config.subscribe.filter((d) => !(d === "market-data" && config.jetstream));
+    if (config.publish.length > 0 && options.tls === undefined && !config.publish.some((d) => coreIn.includes(d))) {
+      const pub = new NatsPublisher({
+        server: () => nc.getServer(),
+        connection: options,
+        instance: config.instance,
+        maxQueueBytes: Math.max(config.maxBufferBytes, 1 << 20),
+        onUp: () => this.setNatsState(this.ncState),
+        onDown: (why) => {
+          this.options.log.warn(`nats: publishing connection ${why}, reconnecting`);
+          this.setNatsState(this.ncState);
+        },
+        onError: (message) => this.options.log.warn(`nats (publishing): ${this.options.redact(message)}`),
+      });
+      this.pub = pub;
+      this.setNatsState(this.ncState); // "connecting" until the publishing connection is up too
+      pub.start();
+      await within(timeoutMs, pub.whenUp(), () =>
+        this.error("NatsUnavailable", `the publishing connection was not accepted within ${timeoutMs} ms`, {
+          servers: this.options.redact(String(options.servers)),
+        }),
+      );
+    }
 
     if (config.jetstream && (config.publish.includes("market-data") || config.subscribe.includes("market-data"))) {
       await ensureHistoryStream(nc, config);
@@ -220,6 +254,7 @@ export class Bridge {
     this.stopped = true;
     await this.consumer?.close().catch(() => {});
     for (const c of this.relays.values()) c.close();
+    this.pub?.stop();
     if (this.nc && !this.nc.isClosed()) await this.nc.drain().catch(() => this.nc?.close());
     this.setNatsState("closed");
   }
@@ -272,23 +307,54 @@ export class Bridge {
       return;
     }
     const seq = ++entry.seq;
-    if (this.natsState !== "connected") {
-      // nats.js discards its outbound buffer at every reconnect attempt (protocol.js prepare() -> resetOutbound), so
-      // frames are kept here, bounded, and published in order once connected again. Past the bound a frame is
-      // dropped; its Ap-Seq was taken, so every receiver counts it as missing.
-      if (this.natsState === "closed" || this.awayBytes + frame.length > this.config.maxBufferBytes) {
-        this.counters.droppedDisconnected++;
-        return;
-      }
-      this.away.push({ subject: entry.subject, seq, frame: frame.slice() });
-      this.awayBytes += frame.length;
+    const pub = this.pub;
+    if (this.natsState === "connected") {
+      if (this.away.length > 0) this.sendAway();
+      // The frame is the relay client's view, valid only during this call: the publishing connection copies it into
+      // its buffer at once (every frame of this relay read leaves in one write); nats.js writes a microtask later, so
+      // it gets a copy.
+      this.publish(entry, seq, pub !== undefined ? frame : frame.slice());
       return;
     }
-    // A copy: the frame is the relay client's view, valid only during this call; nats.js writes it a microtask later.
-    this.publish(entry.subject, seq, frame.slice());
+    // nats.js discards its outbound buffer at every reconnect attempt (protocol.js prepare() -> resetOutbound), and
+    // the publishing connection keeps nothing across a loss, so frames are kept here, bounded, and published in order
+    // once both connections are up again. Past the bound a frame is dropped; its Ap-Seq was taken, so every receiver
+    // counts it as missing.
+    if (this.natsState === "closed" || this.stopped || this.awayBytes + frame.length > this.config.maxBufferBytes) {
+      this.counters.droppedDisconnected++;
+      return;
+    }
+    this.away.push({ entry, seq, frame: frame.slice() });
+    this.awayBytes += frame.length;
   }
 
-  private publish(subject: string, seq: number, frame: Uint8Array): void {
+  private hpubOf(entry: SubjectEntry): Uint8Array {
+    entry.hpub = NatsPublisher.prefixOf(entry.subject);
+    return entry.hpub;
+  }
+
+  /** Frames held while NATS was away, in order, once both connections are up again. */
+  private sendAway(): void {
+    if (this.natsState !== "connected") return;
+    const away = this.away;
+    this.away = [];
+    this.awayBytes = 0;
+    for (const m of away) this.publish(m.entry, m.seq, m.frame);
+    if (away.length > 0) this.options.log.info(`nats: ${away.length} frames held meanwhile sent`);
+  }
+
+  private publish(entry: SubjectEntry, seq: number, frame: Uint8Array): void {
+    const pub = this.pub;
+    if (pub !== undefined) {
+      if (!pub.publish(entry.hpub ?? this.hpubOf(entry), seq, frame)) {
+        this.counters.publishErrors++;
+        return;
+      }
+      this.counters.published++;
+      this.counters.publishedBytes += frame.length;
+      return;
+    }
+    const subject = entry.subject;
     const hdrs = this.hdrs!;
     hdrs.set(HEADER_SEQ, String(seq));
     try {
@@ -387,14 +453,9 @@ export class Bridge {
       } else if (s.type === "reconnect") {
         this.counters.natsReconnects++;
         this.server = nc.getServer();
+        this.options.log.info(`nats: reconnected to ${this.options.redact(s.server)}`);
+        this.pub?.kick(); // the server is back: no need to wait for the publishing connection's next attempt
         this.setNatsState("connected");
-        const away = this.away;
-        this.away = [];
-        this.awayBytes = 0;
-        for (const m of away) this.publish(m.subject, m.seq, m.frame);
-        this.options.log.info(
-          `nats: reconnected to ${this.options.redact(s.server)}, ${away.length} frames held meanwhile sent`,
-        );
       } else if (s.type === "error") {
         this.options.log.warn(`nats: ${this.options.redact(String(s.error))}`);
       } else if (s.type === "close") {
@@ -403,9 +464,15 @@ export class Bridge {
     }
   }
 
-  private setNatsState(state: NatsState): void {
+  /** Takes the nats.js connection's state; what is shown (and gates publishing) also needs the publisher up. */
+  private setNatsState(nc: NatsState): void {
+    this.ncState = nc;
+    const pubDown = this.pub !== undefined && !this.pub.up && !this.stopped;
+    const state: NatsState =
+      nc === "connected" && pubDown ? (this.pub!.connects > 0 ? "reconnecting" : "connecting") : nc;
     if (state === this.natsState) return;
     this.natsState = state;
+    if (state === "connected") this.sendAway();
     this.options.onNatsState?.(state);
   }
 

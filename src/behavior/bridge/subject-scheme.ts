@@ -21,6 +21,8 @@ export interface SubjectEntry {
   seq: number;
   /** Dropped by the venue filter. */
   readonly excluded: boolean;
+  /** "HPUB <subject> " as bytes, made by the publishing connection at the subject's first message. */
+  hpub: Uint8Array | undefined;
 }
 
 /** Offset of the first InstrumentId field in each TLV type's value, -1 when it has none (built once at load). */
@@ -78,6 +80,7 @@ export class SubjectScheme {
         subject: `${this.prefix}.${relay}.${TLV_TOKEN[type]}.${venueToken(venue)}`,
         seq: 0,
         excluded: this.venueFilter !== undefined && !this.venueFilter.has(venue),
+        hpub: undefined,
       };
       this.entries.set(key, entry);
     }
