@@ -102,7 +102,8 @@ export type ApConfig = Section<(typeof CONFIG_SPEC)[""]> & {
 
 /**
  * Tables that belong to one service and are validated by it when it starts (it reads the same file): execution
- * ([risk], [execution], [breakers]), strategies ([strategies.<name>]) and collectors ([venues.<venue>]).
+ * ([risk], [execution], [breakers], [onchain]), strategies ([strategies.<name>]), collectors ([venues.<venue>]) and
+ * the NATS bridge ([bridge]).
  */
 export const OWNED_SECTIONS = ["risk", "execution", "breakers", "strategies", "venues", "bridge", "onchain"] as const;
 
