@@ -115,17 +115,22 @@ export default defineCommand({
       // The dashboard's control token (halt/resume): given, or made here so ap up can show it to the operator.
       process.env.AP_DASHBOARD_TOKEN ||= randomBytes(16).toString("hex");
       if (args.detach) return detach(runDir);
+      // A Ctrl-C during start-up must not leave children behind: remember it, stop as soon as start-up returns.
+      let stopRequested = false;
+      let stop = () => {
+        stopRequested = true;
+      };
+      process.on("SIGINT", () => stop());
+      process.on("SIGTERM", () => stop());
       const system = await runSystem(config, runDir, printEvent).catch((e) => {
         process.stderr.write(`ap up: ${e.toLine?.() ?? e}\n`);
         process.exit(Exit.Failure);
       });
-      // Handlers first: a Ctrl-C right after the "ap is up" line must already stop everything cleanly.
-      const stop = () => {
+      stop = () => {
         process.stdout.write("\nap: stopping...\n");
         void system.stop();
       };
-      process.on("SIGINT", stop);
-      process.on("SIGTERM", stop);
+      if (stopRequested) stop();
       process.stdout.write(
         `ap is up: ${system.supervisor.serviceNames().length} services healthy in ${Math.round(system.startupMs)} ms. Ctrl-C stops; ap status, ap logs -f, ap down from another shell.\n`,
       );
