@@ -11,8 +11,8 @@ import type { BridgeConfig } from "./bridge-config.ts";
 import { BridgeError } from "./errors.ts";
 import { ensureHistoryStream } from "./history-stream.ts";
 import { natsConnectionOptions } from "./nats-connection-options.ts";
-import { NatsPublisher } from "./nats-publisher.ts";
-import { OriginTracker } from "./origin-tracker.ts";
+import { NatsWire } from "./nats-wire.ts";
+import { type OriginState, OriginTracker, type TrackVerdict } from "./origin-tracker.ts";
 import { type SubjectEntry, SubjectScheme } from "./subject-scheme.ts";
 import { within } from "./within.ts";
 
@@ -140,9 +140,14 @@ export class Bridge {
   private readonly typeFilter: Uint8Array | undefined;
   private nc: NatsConnection | undefined;
   private hdrs: MsgHdrs | undefined;
-  /** The publishing connection (nats-publisher.ts); undefined with TLS, where nats.js publishes. */
-  private pub: NatsPublisher | undefined;
+  /** The publishing connection (nats-wire.ts); undefined with TLS, where nats.js publishes. */
+  private pub: NatsWire | undefined;
   private subs: Subscription[] = [];
+  private coreSubjects: string[] = [];
+  private readonly instanceBytes: Uint8Array;
+  private readonly decoder = new TextDecoder();
+  /** (origin, subject) bytes -> tracker state, by a hash of both: no strings per message (origin-tracker.ts). */
+  private readonly trackCache = new Map<number, { origin: Uint8Array; subject: Uint8Array; state: OriginState }>();
   private consumer: ConsumerMessages | undefined;
   /** Frames taken while NATS was away, published first after the reconnect. */
   private away: { entry: SubjectEntry; seq: number; frame: Uint8Array }[] = [];
@@ -155,6 +160,7 @@ export class Bridge {
     this.options = options;
     this.config = options.config;
     this.scheme = new SubjectScheme(this.config.subjectPrefix, this.config.venues);
+    this.instanceBytes = new TextEncoder().encode(this.config.instance);
     if (this.config.types.length > 0) {
       this.typeFilter = new Uint8Array(256);
       for (const t of this.config.types) this.typeFilter[t] = 1;
@@ -183,33 +189,29 @@ export class Bridge {
     void this.watchNats(nc);
     this.hdrs = headers();
     this.hdrs.set(HEADER_ORIGIN, config.instance);
-    // Publishing on a connection of its own, written directly (nats-publisher.ts); nats.js keeps the rest. Not with
-    // TLS, and not for a domain also taken from core NATS: noEcho is per connection, so the subscribing connection
-    // would be handed this bridge's own publications (fence (3) would drop them, at a cost; loop fence (2) needs
-    // the publications and the core subscriptions on one connection). JetStream consumers deliver one's own stored
-    // messages whatever the connection, so the market data stream does not count here.
-    const coreIn = config.subscribe.filter((d) => !(d === "market-data" && config.jetstream));
-    if (config.publish.length > 0 && options.tls === undefined && !config.publish.some((d) => coreIn.includes(d))) {
-      const pub = new NatsPublisher({
+    // The hot path on a connection of its own (nats-wire.ts): publishing, and the core subscriptions, on ONE
+    // connection with echo off (loop fence (2) is per connection). nats.js keeps JetStream, status and drain; with
+    // TLS it does everything. Created now so that frames from the relays are held until it is up; started once the
+    // relays are, so that no message arrives before its relay connection exists.
+    const jsIn = config.jetstream && config.subscribe.includes("market-data");
+    const coreIn = jsIn ? config.subscribe.filter((d) => d !== "market-data") : config.subscribe;
+    this.coreSubjects = this.scheme.subscriptions(coreIn, config.types, config.venues);
+    if (options.tls === undefined && (config.publish.length > 0 || this.coreSubjects.length > 0)) {
+      this.pub = new NatsWire({
         server: () => nc.getServer(),
         connection: options,
         instance: config.instance,
         maxQueueBytes: Math.max(config.maxBufferBytes, 1 << 20),
+        subjects: this.coreSubjects,
+        onMessage: (subject, origin, seq, payload) => this.receiveRaw(subject, origin, seq, payload),
         onUp: () => this.setNatsState(this.ncState),
         onDown: (why) => {
-          this.options.log.warn(`nats: publishing connection ${why}, reconnecting`);
+          this.options.log.warn(`nats: data connection ${why}, reconnecting`);
           this.setNatsState(this.ncState);
         },
-        onError: (message) => this.options.log.warn(`nats (publishing): ${this.options.redact(message)}`),
+        onError: (message) => this.options.log.warn(`nats (data connection): ${this.options.redact(message)}`),
       });
-      this.pub = pub;
-      this.setNatsState(this.ncState); // "connecting" until the publishing connection is up too
-      pub.start();
-      await within(timeoutMs, pub.whenUp(), () =>
-        this.error("NatsUnavailable", `the publishing connection was not accepted within ${timeoutMs} ms`, {
-          servers: this.options.redact(String(options.servers)),
-        }),
-      );
+      this.setNatsState(this.ncState); // "connecting" until the data connection is up too
     }
 
     if (config.jetstream && (config.publish.includes("market-data") || config.subscribe.includes("market-data"))) {
@@ -245,6 +247,15 @@ export class Bridge {
         run_dir: this.options.runDir,
       }),
     );
+    if (this.pub !== undefined) {
+      const pub = this.pub;
+      pub.start();
+      await within(timeoutMs, pub.whenUp(), () =>
+        this.error("NatsUnavailable", `the data connection was not accepted within ${timeoutMs} ms`, {
+          servers: this.options.redact(String(options.servers)),
+        }),
+      );
+    }
     await this.subscribe(nc);
   }
 
@@ -329,7 +340,7 @@ export class Bridge {
   }
 
   private hpubOf(entry: SubjectEntry): Uint8Array {
-    entry.hpub = NatsPublisher.prefixOf(entry.subject);
+    entry.hpub = NatsWire.prefixOf(entry.subject);
     return entry.hpub;
   }
 
@@ -373,8 +384,8 @@ export class Bridge {
   private async subscribe(nc: NatsConnection): Promise<void> {
     const { config } = this;
     const js = config.jetstream && config.subscribe.includes("market-data");
-    const core = js ? config.subscribe.filter((d) => d !== "market-data") : config.subscribe;
-    for (const subject of this.scheme.subscriptions(core, config.types, config.venues)) {
+    // Core subscriptions are the data connection's, when there is one.
+    for (const subject of this.pub === undefined ? this.coreSubjects : []) {
       this.subs.push(
         nc.subscribe(subject, {
           callback: (_error, msg) => this.receive(msg.subject, msg.data, msg.headers),
@@ -431,6 +442,47 @@ export class Bridge {
     else c.relayRefused++;
   }
 
+  /** receive() for the data connection: the same steps on the message's bytes (nats-wire.ts). */
+  private receiveRaw(subject: Uint8Array, origin: Uint8Array | undefined, seq: number, data: Uint8Array): void {
+    const c = this.counters;
+    c.received++;
+    c.receivedBytes += data.length;
+    if (origin !== undefined && bytesEqual(origin, this.instanceBytes)) {
+      c.ownOrigin++; // fence (3)
+      return;
+    }
+    const parser = this.parser;
+    if (parser.check(data) !== ErrorCode.Ok || parser.frameSize !== data.length) {
+      c.badFrames++;
+      return;
+    }
+    const client = this.byDomain[data[4]];
+    if (client === undefined) {
+      c.wrongDomain++;
+      return;
+    }
+    if (origin === undefined || origin.length === 0 || !(Number.isSafeInteger(seq) && seq > 0)) c.unstamped++;
+    else if (this.trackBytes(origin, subject, seq) === "duplicate") return;
+    if ((c.received & 63) === 1) this.sampleLag(data);
+    if (client.send(data)) c.republished++;
+    else c.relayRefused++;
+  }
+
+  private trackBytes(origin: Uint8Array, subject: Uint8Array, seq: number): TrackVerdict {
+    let h = 0x811c9dc5;
+    for (let i = 0; i < origin.length; i++) h = Math.imul(h ^ origin[i], 0x01000193);
+    h = Math.imul(h ^ 0xff, 0x01000193);
+    for (let i = 0; i < subject.length; i++) h = Math.imul(h ^ subject[i], 0x01000193);
+    const hit = this.trackCache.get(h);
+    if (hit !== undefined && bytesEqual(hit.origin, origin) && bytesEqual(hit.subject, subject)) {
+      return this.tracker.step(hit.state, seq);
+    }
+    const state = this.tracker.stateOf(this.decoder.decode(origin), this.decoder.decode(subject));
+    if (state === undefined) return "ok"; // untracked (the tracker's bound)
+    this.trackCache.set(h, { origin: origin.slice(), subject: subject.slice(), state });
+    return this.tracker.step(state, seq);
+  }
+
   /** now - header timestamp in integer ns, from u32 halves (never a float of a timestamp). */
   private sampleLag(frame: Uint8Array): void {
     const clock = this.clock;
@@ -484,4 +536,10 @@ export class Bridge {
       hint: "check bridge.servers / AP_NATS_URL and that nats-server runs",
     });
   }
+}
+
+function bytesEqual(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
 }

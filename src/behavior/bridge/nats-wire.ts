@@ -2,9 +2,9 @@ import type { ConnectionOptions } from "@nats-io/transport-node";
 import type { Socket } from "bun";
 
 /**
- * The bridge's publishing connection to NATS: a second, publish-only client connection that speaks the NATS text
- * protocol itself over a Bun native socket (Bun.connect), beside the nats.js connection that keeps everything else
- * (subscriptions, JetStream, status). Why (bench/README.md, "Bridge"): nats.js re-encodes the header block of every
+ * The bridge's data connection to NATS: a second client connection that speaks the NATS text protocol itself over a
+ * Bun native socket (Bun.connect) for the hot path, publishing and core subscriptions, beside the nats.js connection
+ * that keeps the rest (JetStream, status, drain). Why (bench/README.md, "Bridge"): nats.js re-encodes the header block of every
  * message (MsgHdrsImpl.encode, a string built and TextEncoder'd per message) and writes through Bun's node:net
  * compatibility layer (stream, callback and promise per write); here a message is a few byte copies into one buffer:
  *
@@ -13,15 +13,20 @@ import type { Socket } from "bun";
  * with "HPUB <subject> " and the header block up to the Ap-Seq value made once (per subject; per instance), and every
  * message of one relay read leaves in one socket write (a microtask after the read).
  *
- * Protocol (docs.nats.io, "Client Protocol"): the server sends INFO; the client answers CONNECT {...} and PING, and
- * is up at the PONG (an auth failure is a -ERR and a close instead); the server's PINGs are answered with PONG. The
- * connection never subscribes, so INFO, PING, PONG, +OK and -ERR are all it reads. Plain TCP only: with TLS the
- * bridge publishes through nats.js (bridge.ts).
+ * Receiving, nats.js parses every MSG/HMSG into objects, decodes the header block into a Map and reads through
+ * node:net streams; here the bytes of one socket read are scanned in place and each message is handed on as views
+ * (subject, Ap-Origin value, Ap-Seq number, payload), valid during the call.
+ *
+ * Protocol (docs.nats.io, "Client Protocol"): the server sends INFO; the client answers CONNECT {...} (echo off: the
+ * server never hands this connection its own publications, loop fence (2)), its SUBs and PING, and is up at the PONG
+ * (the subscriptions are in place then; an auth failure is a -ERR and a close instead); the server's PINGs are
+ * answered with PONG. Subscriptions are sent again on every new connection. Plain TCP only: with TLS the bridge
+ * uses nats.js for everything (bridge.ts).
  *
  * Loss: nothing is kept across a lost connection (like nats.js, which discards its outbound buffer at a reconnect).
  * Every message written took its Ap-Seq, so what the server did not get is a counted `missing` at the receivers.
  */
-export interface NatsPublisherOptions {
+export interface NatsWireOptions {
   /** host:port of the server to (re)connect to: the nats.js connection's current server. */
   server: () => string;
   /** From natsConnectionOptions: name, user / pass, token, authenticator (nkey, creds). */
@@ -37,12 +42,41 @@ export interface NatsPublisherOptions {
   onDown: (why: string) => void;
   /** A -ERR from the server (already a protocol message; may be passed to a redactor by the caller). */
   onError: (message: string) => void;
+  /** Core subscriptions (sid = index + 1), made on every connection before it is up. */
+  subjects?: readonly string[];
+  /**
+   * Each message of the subscriptions: views into the read buffer, valid only during the call. `origin` is the
+   * Ap-Origin value (undefined without one), `seq` the Ap-Seq value (NaN without one or when not a number).
+   */
+  onMessage?: (subject: Uint8Array, origin: Uint8Array | undefined, seq: number, payload: Uint8Array) => void;
 }
 
 const enc = new TextEncoder();
 const CRLF0 = 13;
 const CRLF1 = 10;
 const PONG = enc.encode("PONG\r\n");
+
+const KEY_ORIGIN = enc.encode("ap-origin");
+const KEY_SEQ = enc.encode("ap-seq");
+
+/** buf[a, b) equals `key` (lower case ASCII), ignoring case. */
+function keyIs(buf: Uint8Array, a: number, b: number, key: Uint8Array): boolean {
+  if (b - a !== key.length) return false;
+  for (let i = 0; i < key.length; i++) if ((buf[a + i] | 0x20) !== key[i]) return false;
+  return true;
+}
+
+/** The decimal number in buf[a, b); NaN if it holds anything but digits (or more than 15 of them). */
+function parseUint(buf: Uint8Array, a: number, b: number): number {
+  if (b <= a || b - a > 15) return Number.NaN;
+  let n = 0;
+  for (let i = a; i < b; i++) {
+    const d = buf[i] - 48;
+    if (d < 0 || d > 9) return Number.NaN;
+    n = n * 10 + d;
+  }
+  return n;
+}
 
 /** Decimal digits of a non-negative safe integer. */
 function digits(n: number): number {
@@ -66,31 +100,33 @@ function writeUint(buf: Uint8Array, at: number, n: number): number {
   return end;
 }
 
-export class NatsPublisher {
+export class NatsWire {
   /** True between the PONG that answers CONNECT and the loss of the connection. */
   up = false;
   /** Connections that reached up. */
   connects = 0;
-  private readonly options: NatsPublisherOptions;
+  private readonly options: NatsWireOptions;
   /** "NATS/1.0\r\nAp-Origin: <instance>\r\nAp-Seq: " */
   private readonly headerHead: Uint8Array;
-  private socket: Socket<NatsPublisher> | undefined;
+  private socket: Socket<NatsWire> | undefined;
   private buf = new Uint8Array(64 * 1024);
   private head = 0;
   private tail = 0;
   private flushScheduled = false;
   private readonly flushTask = () => this.flush();
-  private inbound = "";
-  private readonly decoder = new TextDecoder();
+  /** Bytes of an incomplete line or message, kept for the next read. */
+  private inbound = new Uint8Array(64 * 1024);
+  private inboundLength = 0;
   private maxPayload = 1 << 20;
   private handshaking = false;
   private timer: ReturnType<typeof setTimeout> | undefined;
   private stopped = false;
   private upWaiters: (() => void)[] = [];
 
-  constructor(options: NatsPublisherOptions) {
+  constructor(options: NatsWireOptions) {
     this.options = options;
     this.headerHead = enc.encode(`NATS/1.0\r\nAp-Origin: ${options.instance}\r\nAp-Seq: `);
+    this.subCount = options.subjects?.length ?? 0;
   }
 
   /** The "HPUB <subject> " bytes of a subject (the caller caches them per subject). */
@@ -184,43 +220,137 @@ export class NatsPublisher {
     const colon = server.lastIndexOf(":");
     const hostname = (colon > 0 ? server.slice(0, colon) : server).replace(/^\[(.*)\]$/, "$1");
     const port = colon > 0 ? Number(server.slice(colon + 1)) : 4222;
-    Bun.connect<NatsPublisher>({ hostname, port, data: this, socket: HANDLERS }).catch(() => {
+    Bun.connect<NatsWire>({ hostname, port, data: this, socket: HANDLERS }).catch(() => {
       // connectError scheduled the retry
     });
   }
 
   /** @internal */
-  isCurrent(socket: Socket<NatsPublisher>): boolean {
+  isCurrent(socket: Socket<NatsWire>): boolean {
     return this.socket === socket;
   }
 
   /** @internal */
-  onOpen(socket: Socket<NatsPublisher>): void {
+  onOpen(socket: Socket<NatsWire>): void {
     if (this.stopped) {
       socket.end();
       return;
     }
     socket.setNoDelay(true);
     this.socket = socket;
-    this.inbound = "";
+    this.inboundLength = 0;
     this.handshaking = true;
   }
 
   /** @internal */
-  onData(socket: Socket<NatsPublisher>, chunk: Uint8Array): void {
-    this.inbound += this.decoder.decode(chunk);
-    let nl = this.inbound.indexOf("\r\n");
-    while (nl >= 0) {
-      const line = this.inbound.slice(0, nl);
-      this.inbound = this.inbound.slice(nl + 2);
-      this.onLine(socket, line);
-      if (this.socket !== socket) return;
-      nl = this.inbound.indexOf("\r\n");
+  onData(socket: Socket<NatsWire>, chunk: Uint8Array): void {
+    let buf = chunk;
+    let len = chunk.length;
+    if (this.inboundLength > 0) {
+      const need = this.inboundLength + len;
+      if (need > this.inbound.length) {
+        const next = new Uint8Array(Math.max(need, this.inbound.length * 2));
+        next.set(this.inbound.subarray(0, this.inboundLength));
+        this.inbound = next;
+      }
+      this.inbound.set(chunk, this.inboundLength);
+      buf = this.inbound;
+      len = need;
     }
-    if (this.inbound.length > 1 << 20) socket.end(); // not a NATS server
+    const pos = this.scan(socket, buf, len);
+    if (this.socket !== socket) return;
+    const rest = len - pos;
+    if (rest === 0) this.inboundLength = 0;
+    else if (buf === this.inbound) {
+      if (pos > 0) buf.copyWithin(0, pos, len);
+      this.inboundLength = rest;
+    } else {
+      if (rest > this.inbound.length) this.inbound = new Uint8Array(Math.max(rest, this.inbound.length * 2));
+      this.inbound.set(buf.subarray(pos, len));
+      this.inboundLength = rest;
+    }
+    // A line this long is not the NATS protocol (messages are bounded by max_payload, lines by the server).
+    if (this.inboundLength > this.maxPayload + 4096) socket.end();
   }
 
-  private onLine(socket: Socket<NatsPublisher>, line: string): void {
+  /** Handles every whole line / message in buf[0, len); returns where the incomplete rest starts. */
+  private scan(socket: Socket<NatsWire>, buf: Uint8Array, len: number): number {
+    let pos = 0;
+    while (pos < len) {
+      let nl = buf.indexOf(CRLF1, pos);
+      if (nl < 0 || nl >= len) return pos;
+      const lineEnd = nl > pos && buf[nl - 1] === CRLF0 ? nl - 1 : nl;
+      nl++;
+      const c = buf[pos] | 0x20;
+      if (c === 0x6d /* m */ || (c === 0x68 /* h */ && (buf[pos + 1] | 0x20) === 0x6d)) {
+        // MSG <subject> <sid> [reply] <size>  |  HMSG <subject> <sid> [reply] <header size> <total size>
+        const withHeaders = c === 0x68;
+        const t = this.tokens;
+        let n = 0;
+        let p = pos + (withHeaders ? 5 : 4);
+        while (p < lineEnd && n < 10) {
+          while (p < lineEnd && buf[p] === 32) p++;
+          if (p >= lineEnd) break;
+          t[n++] = p;
+          while (p < lineEnd && buf[p] !== 32) p++;
+          t[n++] = p;
+        }
+        const count = n >> 1;
+        if (count < (withHeaders ? 4 : 3)) {
+          socket.end(); // a protocol error: nothing after it can be trusted
+          return len;
+        }
+        const total = parseUint(buf, t[n - 2], t[n - 1]);
+        const hdr = withHeaders ? parseUint(buf, t[n - 4], t[n - 3]) : 0;
+        if (!(total >= hdr && hdr >= 0)) {
+          socket.end();
+          return len;
+        }
+        const end = nl + total;
+        if (end + 2 > len) return pos; // the rest of the message comes with the next read
+        const sid = parseUint(buf, t[2], t[3]);
+        if (sid >= 1 && sid <= this.subCount) this.message(buf, t[0], t[1], nl, hdr, end);
+        if (this.socket !== socket) return len;
+        pos = end + 2;
+        continue;
+      }
+      this.onLine(socket, String.fromCharCode.apply(null, buf.subarray(pos, lineEnd) as unknown as number[]));
+      if (this.socket !== socket) return len;
+      pos = nl;
+    }
+    return pos;
+  }
+
+  /** One MSG/HMSG: Ap-Origin and Ap-Seq read from the header bytes, then onMessage. */
+  private message(buf: Uint8Array, s0: number, s1: number, start: number, hdr: number, end: number): void {
+    let origin: Uint8Array | undefined;
+    let seq = Number.NaN;
+    if (hdr > 0) {
+      const hend = start + hdr;
+      let p = buf.indexOf(CRLF1, start) + 1; // past the NATS/1.0 line
+      while (p > 0 && p < hend) {
+        let e = buf.indexOf(CRLF1, p);
+        if (e < 0 || e > hend) e = hend;
+        const lineEnd = e > p && buf[e - 1] === CRLF0 ? e - 1 : e;
+        const colon = buf.indexOf(58, p);
+        if (colon > p && colon < lineEnd) {
+          let v = colon + 1;
+          while (v < lineEnd && buf[v] === 32) v++;
+          let ve = lineEnd;
+          while (ve > v && buf[ve - 1] === 32) ve--;
+          if (keyIs(buf, p, colon, KEY_ORIGIN)) origin = buf.subarray(v, ve);
+          else if (keyIs(buf, p, colon, KEY_SEQ)) seq = ve > v ? parseUint(buf, v, ve) : Number.NaN;
+        }
+        p = e + 1;
+      }
+    }
+    this.options.onMessage?.(buf.subarray(s0, s1), origin, seq, buf.subarray(start + hdr, end));
+  }
+
+  private readonly tokens = new Int32Array(10);
+  private readonly subCount: number;
+
+  private onLine(socket: Socket<NatsWire>, line: string): void {
     const op = line.slice(0, 4).toUpperCase();
     if (op === "PING") {
       socket.write(PONG);
@@ -244,7 +374,10 @@ export class NatsPublisher {
         return;
       }
       if (typeof info.max_payload === "number" && info.max_payload > 0) this.maxPayload = info.max_payload;
-      socket.write(enc.encode(`CONNECT ${JSON.stringify(this.connectOptions(info.nonce))}\r\nPING\r\n`));
+      let subs = "";
+      const subjects = this.options.subjects ?? [];
+      for (let i = 0; i < subjects.length; i++) subs += `SUB ${subjects[i]} ${i + 1}\r\n`;
+      socket.write(enc.encode(`CONNECT ${JSON.stringify(this.connectOptions(info.nonce))}\r\n${subs}PING\r\n`));
     } else if (op === "-ERR") {
       this.options.onError(line.slice(5).trim());
     }
@@ -299,7 +432,7 @@ export class NatsPublisher {
     if (this.socket && this.up) this.flushTo(this.socket);
   }
 
-  private flushTo(socket: Socket<NatsPublisher>): void {
+  private flushTo(socket: Socket<NatsWire>): void {
     const len = this.tail - this.head;
     if (len === 0) return;
     const n = socket.write(this.buf, this.head, len);
@@ -326,19 +459,19 @@ export class NatsPublisher {
 
 const HANDLERS = {
   binaryType: "uint8array",
-  open(socket: Socket<NatsPublisher>) {
+  open(socket: Socket<NatsWire>) {
     socket.data.onOpen(socket);
   },
-  data(socket: Socket<NatsPublisher>, chunk: Uint8Array) {
+  data(socket: Socket<NatsWire>, chunk: Uint8Array) {
     if (socket.data.isCurrent(socket)) socket.data.onData(socket, chunk);
   },
-  drain(socket: Socket<NatsPublisher>) {
+  drain(socket: Socket<NatsWire>) {
     if (socket.data.isCurrent(socket)) socket.data.onDrain();
   },
-  close(socket: Socket<NatsPublisher>) {
+  close(socket: Socket<NatsWire>) {
     if (socket.data.isCurrent(socket)) socket.data.onLost("closed");
   },
-  connectError(socket: Socket<NatsPublisher>) {
+  connectError(socket: Socket<NatsWire>) {
     socket.data.onLost("connect failed");
   },
 } as const;

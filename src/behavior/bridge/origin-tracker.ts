@@ -13,7 +13,8 @@
  */
 export type TrackVerdict = "ok" | "gap" | "duplicate" | "restart" | "first";
 
-interface OriginState {
+/** Per (origin, subject): the next expected Ap-Seq; 0 before the first message. */
+export interface OriginState {
   next: number;
 }
 
@@ -34,23 +35,41 @@ export class OriginTracker {
   }
 
   track(origin: string, subject: string, seq: number): TrackVerdict {
+    const state = this.stateOf(origin, subject);
+    return state === undefined ? "ok" : this.step(state, seq);
+  }
+
+  /**
+   * The state of (origin, subject), created at its first message; undefined (counted in `untracked`) when
+   * `maxEntries` are tracked already. A caller may keep it and pass it to step() for the next messages.
+   */
+  stateOf(origin: string, subject: string): OriginState | undefined {
     let subjects = this.byOrigin.get(origin);
     if (subjects === undefined) {
       if (this.entries >= this.maxEntries) {
         this.untracked++;
-        return "ok";
+        return undefined;
       }
       subjects = new Map();
       this.byOrigin.set(origin, subjects);
     }
-    const state = subjects.get(subject);
+    let state = subjects.get(subject);
     if (state === undefined) {
       if (this.entries >= this.maxEntries) {
         this.untracked++;
-        return "ok";
+        return undefined;
       }
       this.entries++;
-      subjects.set(subject, { next: seq + 1 });
+      state = { next: 0 };
+      subjects.set(subject, state);
+    }
+    return state;
+  }
+
+  /** The verdict on `seq` for a state from stateOf(), which it advances. */
+  step(state: OriginState, seq: number): TrackVerdict {
+    if (state.next === 0) {
+      state.next = seq + 1;
       return "first";
     }
     if (seq === state.next) {
