@@ -1,9 +1,26 @@
+import { type ConsolaInstance, createConsola } from "consola";
+
 /**
  * The supervisor's side channel with its services: a service writes single lines on stdout,
  *   `ready <detail>`        once it serves (the start-up handshake the supervisor waits on), and
  *   `stats <json>`          its counters, every AP_STATS_INTERVAL_MS (msgs_in, msgs_out, drops, gaps, ...).
  * Everything else a service prints (stderr, other stdout lines) goes to its log.
  */
+/**
+ * A service's logger: stderr only (stdout carries the ready/stats lines above), tagged with the service. The level is
+ * explicit (AP_LOG_LEVEL, default 3 = info) because consola goes silent under a test runner's NODE_ENV=test.
+ */
+export function serviceLogger(tag: string): ConsolaInstance {
+  const level = Number(process.env.AP_LOG_LEVEL ?? 3);
+  return createConsola({ level, stdout: process.stderr, stderr: process.stderr }).withTag(tag);
+}
+
+/** How a service refuses to start: one line on stderr, exit 1 (the supervisor shows it as the reason). */
+export function failStart(log: ConsolaInstance, message: string): never {
+  log.error(message);
+  process.exit(1);
+}
+
 export interface ServiceStats {
   msgs_in?: number;
   msgs_out?: number;

@@ -9,19 +9,16 @@
  * SIGTERM / SIGINT: closes the stream, flushes the relay queue, exits 0. Bad flags: one line on stderr, exit 1.
  */
 import { parseArgs } from "node:util";
-import { createConsola } from "consola";
 import { SourceType } from "../../../data/venues.ts";
-import { reportReady, reportStats } from "../../supervisor/service-report.ts";
+import { failStart, reportReady, reportStats, serviceLogger } from "../../supervisor/service-report.ts";
 import { MarketPublisher } from "../common/market-publisher.ts";
 import { BINANCE_MARKETS, type BinanceMarket, defaultBinanceConfig } from "./config.ts";
 import { BinanceDataClient } from "./data-client.ts";
 
-const level = Number(process.env.AP_LOG_LEVEL ?? 3);
-const log = createConsola({ level, stdout: process.stderr, stderr: process.stderr }).withTag("collector:binance");
+const log = serviceLogger("collector:binance");
 
 function fail(message: string): never {
-  log.error(message);
-  process.exit(1);
+  return failStart(log, message);
 }
 
 const { values } = parseArgs({

@@ -11,19 +11,16 @@
  * socket, flushes the relay queue, exits 0. A start-up mistake: one line on stderr, exit 1.
  */
 import { parseArgs } from "node:util";
-import { createConsola } from "consola";
 import { SourceType } from "../../../data/venues.ts";
-import { reportReady, reportStats } from "../../supervisor/service-report.ts";
+import { failStart, reportReady, reportStats, serviceLogger } from "../../supervisor/service-report.ts";
 import { MarketPublisher } from "../common/market-publisher.ts";
 import { apiOfUrl, KRAKEN_DEFAULTS, KRAKEN_DEPTHS } from "./config.ts";
 import { KrakenDataClient } from "./data-client.ts";
 
-const level = Number(process.env.AP_LOG_LEVEL ?? 3);
-const log = createConsola({ level, stdout: process.stderr, stderr: process.stderr }).withTag("collector:kraken");
+const log = serviceLogger("collector:kraken");
 
 function fail(message: string): never {
-  log.error(message);
-  process.exit(1);
+  return failStart(log, message);
 }
 
 const { values } = parseArgs({

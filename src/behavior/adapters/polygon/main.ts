@@ -11,20 +11,17 @@
  * the pools of one more factory besides the Polygon ones (a local chain: anvil with `--chain-id 31337`).
  */
 import { parseArgs } from "node:util";
-import { createConsola } from "consola";
 import { ApError } from "../../../core/errors.ts";
 import { SourceType } from "../../../data/venues.ts";
-import { reportReady, reportStats } from "../../supervisor/service-report.ts";
+import { failStart, reportReady, reportStats, serviceLogger } from "../../supervisor/service-report.ts";
 import { MarketPublisher } from "../common/market-publisher.ts";
 import { DEFAULT_POOLS, type KnownFactory, parseFactorySpec } from "./config.ts";
 import { PolygonDataClient } from "./data-client.ts";
 
-const level = Number(process.env.AP_LOG_LEVEL ?? 3);
-const log = createConsola({ level, stdout: process.stderr, stderr: process.stderr }).withTag("collector:polygon");
+const log = serviceLogger("collector:polygon");
 
 function fail(message: string): never {
-  log.error(message);
-  process.exit(1);
+  return failStart(log, message);
 }
 
 const { values } = parseArgs({

@@ -1,19 +1,10 @@
 import { existsSync, readFileSync } from "node:fs";
 import { type ConsolaInstance, createConsola } from "consola";
 import { ApError } from "../../../core/errors.ts";
+import { failStart, serviceLogger } from "../../supervisor/service-report.ts";
 
-/** A strategy service's logger: stderr (stdout carries the supervisor's ready/stats lines), tagged by strategy. */
-export function strategyLogger(tag: string): ConsolaInstance {
-  // An explicit level: consola goes silent under a test runner's NODE_ENV=test otherwise.
-  const level = Number(process.env.AP_LOG_LEVEL ?? 3);
-  return createConsola({ level, stdout: process.stderr, stderr: process.stderr }).withTag(tag);
-}
-
-/** One line on stderr, exit 1: how a strategy refuses to start (bad config, unreadable file). */
-export function failStart(log: ConsolaInstance, message: string): never {
-  log.error(message);
-  process.exit(1);
-}
+/** The strategies' logger: the services' own (stderr, tagged). */
+export const strategyLogger = serviceLogger;
 
 /**
  * A strategy's table `[strategies.<name>]` from --config, AP_CONFIG or ./ap.toml (the file is optional), with
