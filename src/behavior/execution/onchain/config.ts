@@ -21,6 +21,11 @@ export interface OnchainConfig {
   maxFeeWei: bigint;
   /** gas limit = estimate * (100 + gasMarginPct) / 100 (anvil's and geth's estimates are exact for the state they ran on). */
   gasMarginPct: number;
+  /**
+   * A route's cached gas estimate (the limit signed without waiting for eth_estimateGas) is re-estimated in the
+   * background once it is older than this. Every signal is still simulated with eth_call at that very limit.
+   */
+  gasEstimateMaxAgeMs: number;
   /** A transaction without a receipt after this long is reported outcome-unknown (still tracked by hash). */
   receiptTimeoutMs: number;
   /** A transaction not mined after this long is replaced with higher fees, or cancelled (stuckPolicy). */
@@ -37,6 +42,7 @@ export const DEFAULT_ONCHAIN: Omit<OnchainConfig, "chainId" | "rpcUrl" | "contra
   priorityFeeWei: 1_000_000_000n,
   maxFeeWei: 500_000_000_000n,
   gasMarginPct: 25,
+  gasEstimateMaxAgeMs: 30_000,
   receiptTimeoutMs: 30_000,
   replaceAfterMs: 60_000,
   feeBumpPct: 15,
@@ -109,6 +115,7 @@ export function loadOnchainConfig(
     priorityFeeWei: big("priority_fee_wei", DEFAULT_ONCHAIN.priorityFeeWei),
     maxFeeWei: big("max_fee_wei", DEFAULT_ONCHAIN.maxFeeWei),
     gasMarginPct: int("gas_margin_pct", DEFAULT_ONCHAIN.gasMarginPct),
+    gasEstimateMaxAgeMs: int("gas_estimate_max_age_ms", DEFAULT_ONCHAIN.gasEstimateMaxAgeMs),
     receiptTimeoutMs: int("receipt_timeout_ms", DEFAULT_ONCHAIN.receiptTimeoutMs),
     replaceAfterMs: int("replace_after_ms", DEFAULT_ONCHAIN.replaceAfterMs),
     feeBumpPct: int("fee_bump_pct", DEFAULT_ONCHAIN.feeBumpPct),

@@ -48,6 +48,9 @@ interface OrderContext {
   gasFeeUsdE8: string;
   /** Fee ceiling from the signal, wei (replacements stay under it). */
   maxFeeWei: string;
+  /** The route's gas-estimate cache key and the gas limit signed (an out-of-gas receipt drops the estimate). */
+  gasKey?: string;
+  gasLimit?: string;
 }
 
 export type SignalOutcome =
@@ -77,6 +80,14 @@ export interface OnchainCounters {
   cancelled: number;
   fills: number;
   breakerTrips: number;
+  /** Signals simulated with one eth_call at a cached route estimate's limit. */
+  gasFromCache: number;
+  /** Cached limits that failed the eth_call without a contract error (re-estimated before signing). */
+  gasCacheMisses: number;
+  /** eth_estimateGas calls, in line (no cached estimate) or in the background (an old one). */
+  gasEstimates: number;
+  /** Reverted receipts that used (nearly) all their gas: the route's estimate is dropped. */
+  outOfGas: number;
 }
 
 export interface OnchainExecutorOptions {
@@ -125,6 +136,10 @@ export class OnchainExecutor {
     cancelled: 0,
     fills: 0,
     breakerTrips: 0,
+    gasFromCache: 0,
+    gasCacheMisses: 0,
+    gasEstimates: 0,
+    outOfGas: 0,
   };
   readonly breakers = new CircuitBreakers();
   /** Nonces reported outcome-unknown and not resolved yet. */
@@ -140,6 +155,8 @@ export class OnchainExecutor {
   private queue: Promise<unknown> = Promise.resolve();
   private now = 0n;
   private nextFillId = 1n;
+  /** Per route (buildCall's gasKey): the last eth_estimateGas answer and the limit derived from it. */
+  private readonly gasEstimates = new Map<string, GasEstimate>();
   /** From the latest block: refreshFees(). */
   baseFeeWei = 0n;
   blockNumber = 0n;
@@ -231,7 +248,7 @@ export class OnchainExecutor {
     this.audit("signal", { ...s, identity: identity ?? null, economics: economics ?? null, mode: "live_onchain" });
     const built = this.buildCall(s, orderId, economics);
     if ("refusal" in built) return this.finishReject(orderId, built.refusal);
-    const { data, context, maxFeeCap } = built;
+    const { data, context, maxFeeCap, gasKey } = built;
 
     // fees: max_fee = min(2 x base + tip, cap); a base fee above the cap cannot be paid
     // biome-ignore lint/complexity/useMathMinMax: bigint
@@ -247,24 +264,41 @@ export class OnchainExecutor {
       });
     }
 
-    // simulate: eth_estimateGas runs the call on the node's state and fails with the revert data
-    let estimate: bigint;
-    try {
-      estimate = BigInt(
-        await this.rpc.call<string>("eth_estimateGas", [
-          {
-            from: this.from,
-            to: this.config.contract,
-            data,
-            maxFeePerGas: hex(maxFee),
-            maxPriorityFeePerGas: hex(tip),
-          },
-        ]),
-      );
-    } catch (e) {
-      return this.finishSkip(orderId, e);
+    // simulate (docs/onchain-execution.md "Simulation and gas"): with a cached estimate for the route, one eth_call
+    // at the exact gas limit that will be signed; without one (or when that call fails without a contract error),
+    // eth_estimateGas, which simulates too and gives the estimate
+    const call = {
+      from: this.from,
+      to: this.config.contract,
+      data,
+      maxFeePerGas: hex(maxFee),
+      maxPriorityFeePerGas: hex(tip),
+    };
+    let estimate: bigint | undefined;
+    let gas = 0n;
+    const cached = this.gasEstimates.get(gasKey);
+    if (cached !== undefined) {
+      try {
+        await this.rpc.call("eth_call", [{ ...call, gas: hex(cached.limit) }, "latest"]);
+        estimate = cached.estimate;
+        gas = cached.limit;
+        this.counters.gasFromCache++;
+      } catch (e) {
+        // a contract error (ProfitBelowMinimum, Expired, ...) or no answer: skip, as the estimate would have
+        if (!(e instanceof RpcRefusedError) || revertName(e) !== undefined) return this.finishSkip(orderId, e);
+        // out of gas at the cached limit, or a failure without a reason: the full estimate decides
+        this.gasEstimates.delete(gasKey);
+        this.counters.gasCacheMisses++;
+      }
     }
-    const gas = (estimate * BigInt(100 + this.config.gasMarginPct)) / 100n;
+    if (estimate === undefined) {
+      try {
+        estimate = BigInt(await this.rpc.call<string>("eth_estimateGas", [call]));
+      } catch (e) {
+        return this.finishSkip(orderId, e);
+      }
+      gas = this.rememberEstimate(gasKey, estimate);
+    }
     const simulatedMs = performance.now();
 
     const submission = this.submissionFor(this.routeOf(s.strategyId));
@@ -273,7 +307,7 @@ export class OnchainExecutor {
       route: submission.route,
       sentNs: this.now.toString(),
       versions: [],
-      context,
+      context: { ...context, gasKey, gasLimit: gas.toString() },
     });
     const tx: TransactionSerializableEIP1559 = {
       type: "eip1559",
@@ -302,6 +336,7 @@ export class OnchainExecutor {
       route: submission.route,
       gas_estimate: estimate,
       gas_limit: gas,
+      gas_from_cache: cached !== undefined && gas === cached.limit,
       max_fee_per_gas: maxFee,
       max_priority_fee_per_gas: tip,
     });
@@ -336,6 +371,7 @@ export class OnchainExecutor {
     this.counters.submitted++;
     this.emitStatus(orderId, BigInt(entry.nonce), OrderStatusCode.Accepted, RejectReason.None, 0n, 0n);
     this.flush();
+    if (cached !== undefined && this.gasEstimates.get(gasKey) === cached) this.refreshEstimateIfOld(gasKey, call);
     return { state: "submitted", orderId, hash, nonce: entry.nonce };
   }
 
@@ -344,7 +380,7 @@ export class OnchainExecutor {
     s: ArbitrageSignal,
     orderId: bigint,
     economics: Economics | undefined,
-  ): { data: Hex; context: OrderContext; maxFeeCap: bigint } | { refusal: Refusal } {
+  ): { data: Hex; context: OrderContext; maxFeeCap: bigint; gasKey: string } | { refusal: Refusal } {
     if (s.chainId !== this.config.chainId) {
       return refuse(RejectReason.VenueRejected, "invalid_order", "signal for another chain", {
         chain_id: s.chainId,
@@ -431,9 +467,16 @@ export class OnchainExecutor {
         ? BigInt(s.maxGasPriceGwei) * GWEI
         : this.config.maxFeeWei;
     void orderId;
+    // what the gas of the call depends on besides amounts: the function and, per leg, pool, protocol and direction
+    let gasKey = pools.length === 2 ? "execute" : "swapExactInput";
+    for (let i = 0; i < pools.length; i++) {
+      const l = leg(i);
+      gasKey += `:${l.pool.toLowerCase()}/${l.v3 ? 3 : 2}/${l.zeroForOne ? 1 : 0}`;
+    }
     return {
       data,
       maxFeeCap,
+      gasKey,
       context: {
         kind: pools.length === 2 ? "round_trip" : "swap",
         chainId: s.chainId,
@@ -443,6 +486,39 @@ export class OnchainExecutor {
         maxFeeWei: maxFeeCap.toString(),
       },
     };
+  }
+
+  // ---- gas estimates -------------------------------------------------------------------------------------------
+
+  /** Caches an estimate for the route; returns the gas limit (estimate + gas_margin_pct). */
+  private rememberEstimate(gasKey: string, estimate: bigint): bigint {
+    this.counters.gasEstimates++;
+    const limit = (estimate * BigInt(100 + this.config.gasMarginPct)) / 100n;
+    this.gasEstimates.set(gasKey, { estimate, limit, atMs: performance.now(), refreshing: false });
+    return limit;
+  }
+
+  /** An estimate older than gas_estimate_max_age_ms is redone off the signal path (the old one serves meanwhile). */
+  private refreshEstimateIfOld(gasKey: string, call: Record<string, string>): void {
+    const c = this.gasEstimates.get(gasKey);
+    if (c === undefined || c.refreshing || performance.now() - c.atMs < this.config.gasEstimateMaxAgeMs) return;
+    c.refreshing = true;
+    this.rpc.call<string>("eth_estimateGas", [call]).then(
+      (x) => {
+        if (this.gasEstimates.get(gasKey) === c) this.rememberEstimate(gasKey, BigInt(x));
+      },
+      () => {
+        // it reverts on this state: keep the estimate (every use is checked by eth_call), try again later
+        c.refreshing = false;
+        c.atMs = performance.now();
+      },
+    );
+  }
+
+  /** Estimates cached per route, for tests and status. */
+  gasEstimateFor(gasKey: string): { estimate: bigint; limit: bigint } | undefined {
+    const c = this.gasEstimates.get(gasKey);
+    return c && { estimate: c.estimate, limit: c.limit };
   }
 
   // ---- submission ----------------------------------------------------------------------------------------------
@@ -577,9 +653,20 @@ export class OnchainExecutor {
       return { orderId, nonce: e.nonce, hash: v.hash, state: "dropped", gasUsed, gasCostWei };
     }
     if (r.status !== "0x1") {
-      // it passed the simulation, so the state changed between the signal and the block: the race was lost
       this.counters.reverted++;
       this.recordError();
+      const limit = context?.gasLimit !== undefined ? BigInt(context.gasLimit) : 0n;
+      if (limit > 0n && gasUsed * 64n >= limit * 63n) {
+        // all the gas (or all but the 1/64 a call keeps back) was used: the limit was too low, not a lost race;
+        // the route's estimate is dropped, so the next signal on it is estimated again before signing
+        this.counters.outOfGas++;
+        if (context?.gasKey !== undefined) this.gasEstimates.delete(context.gasKey);
+        const oog = { ...facts, gas_key: context?.gasKey ?? null, gas_limit: limit };
+        this.decision(orderId, "reject", RejectReason.VenueRejected, "out_of_gas", "transaction ran out of gas", oog);
+        this.emitStatus(orderId, BigInt(e.nonce), OrderStatusCode.Rejected, RejectReason.VenueRejected, 0n, 0n);
+        return { orderId, nonce: e.nonce, hash: v.hash, state: "reverted", gasUsed, gasCostWei };
+      }
+      // it passed the simulation, so the state changed between the signal and the block: the race was lost
       this.decision(orderId, "reject", RejectReason.Slippage, "slippage", "transaction reverted on chain", facts);
       this.emitStatus(orderId, BigInt(e.nonce), OrderStatusCode.Rejected, RejectReason.Slippage, 0n, 0n);
       return { orderId, nonce: e.nonce, hash: v.hash, state: "reverted", gasUsed, gasCostWei };
@@ -836,6 +923,14 @@ export class OnchainExecutor {
   private flush(): void {
     this.o.audit?.flush();
   }
+}
+
+interface GasEstimate {
+  estimate: bigint;
+  limit: bigint;
+  /** performance.now() of the estimate. */
+  atMs: number;
+  refreshing: boolean;
 }
 
 interface Refusal {
