@@ -203,7 +203,7 @@ export class Bridge {
         instance: config.instance,
         maxQueueBytes: Math.max(config.maxBufferBytes, 1 << 20),
         subjects: this.coreSubjects,
-        onMessage: (subject, origin, seq, payload) => this.receiveRaw(subject, origin, seq, payload),
+        onMessage: (subject, origin, seq, buf, start, end) => this.receiveRaw(subject, origin, seq, buf, start, end),
         onUp: () => this.setNatsState(this.ncState),
         onDown: (why) => {
           this.options.log.warn(`nats: data connection ${why}, reconnecting`);
@@ -443,19 +443,27 @@ export class Bridge {
   }
 
   /** receive() for the data connection: the same steps on the message's bytes (nats-wire.ts). */
-  private receiveRaw(subject: Uint8Array, origin: Uint8Array | undefined, seq: number, data: Uint8Array): void {
+  private receiveRaw(
+    subject: Uint8Array,
+    origin: Uint8Array | undefined,
+    seq: number,
+    buf: Uint8Array,
+    start: number,
+    end: number,
+  ): void {
     const c = this.counters;
     c.received++;
-    c.receivedBytes += data.length;
+    c.receivedBytes += end - start;
     if (origin !== undefined && bytesEqual(origin, this.instanceBytes)) {
       c.ownOrigin++; // fence (3)
       return;
     }
     const parser = this.parser;
-    if (parser.check(data) !== ErrorCode.Ok || parser.frameSize !== data.length) {
+    if (parser.check(buf, start) !== ErrorCode.Ok || parser.frameSize !== end - start) {
       c.badFrames++;
       return;
     }
+    const data = buf.subarray(start, end);
     const client = this.byDomain[data[4]];
     if (client === undefined) {
       c.wrongDomain++;

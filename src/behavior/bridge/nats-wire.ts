@@ -46,9 +46,18 @@ export interface NatsWireOptions {
   subjects?: readonly string[];
   /**
    * Each message of the subscriptions: views into the read buffer, valid only during the call. `origin` is the
-   * Ap-Origin value (undefined without one), `seq` the Ap-Seq value (NaN without one or when not a number).
+   * Ap-Origin value (undefined without one), `seq` the Ap-Seq value (NaN without one or when not a number), the
+   * payload is buf[start, end): the read buffer itself rather than a view per message, so that a FrameParser keeps
+   * its DataView across the messages of one read.
    */
-  onMessage?: (subject: Uint8Array, origin: Uint8Array | undefined, seq: number, payload: Uint8Array) => void;
+  onMessage?: (
+    subject: Uint8Array,
+    origin: Uint8Array | undefined,
+    seq: number,
+    buf: Uint8Array,
+    start: number,
+    end: number,
+  ) => void;
 }
 
 const enc = new TextEncoder();
@@ -344,7 +353,7 @@ export class NatsWire {
         p = e + 1;
       }
     }
-    this.options.onMessage?.(buf.subarray(s0, s1), origin, seq, buf.subarray(start + hdr, end));
+    this.options.onMessage?.(buf.subarray(s0, s1), origin, seq, buf, start + hdr, end);
   }
 
   private readonly tokens = new Int32Array(10);
