@@ -126,6 +126,8 @@ export class NatsWire {
   /** Bytes of an incomplete line or message, kept for the next read. */
   private inbound = new Uint8Array(64 * 1024);
   private inboundLength = 0;
+  /** Control lines only (INFO, PING, PONG, +OK, -ERR): an INFO can be longer than fromCharCode's argument limit. */
+  private readonly decoder = new TextDecoder();
   private maxPayload = 1 << 20;
   private handshaking = false;
   private timer: ReturnType<typeof setTimeout> | undefined;
@@ -323,7 +325,7 @@ export class NatsWire {
         pos = end + 2;
         continue;
       }
-      this.onLine(socket, String.fromCharCode.apply(null, buf.subarray(pos, lineEnd) as unknown as number[]));
+      this.onLine(socket, this.decoder.decode(buf.subarray(pos, lineEnd)));
       if (this.socket !== socket) return len;
       pos = nl;
     }
