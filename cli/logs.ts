@@ -44,15 +44,24 @@ export default defineCommand({
       for (const line of all.slice(Math.max(0, all.length - n))) process.stdout.write(`${line}\n`);
       if (!args.follow) return;
       const partial = new Map<string, string>();
-      watch(dir, (_event, name) => {
-        if (!name || !wanted(name)) return;
+      const catchUp = (name: string) => {
         const { text, end } = readFrom(join(dir, name), offsets.get(name) ?? 0);
         offsets.set(name, end);
         const joined = (partial.get(name) ?? "") + text;
         const cut = joined.lastIndexOf("\n");
         partial.set(name, joined.slice(cut + 1));
         if (cut >= 0) process.stdout.write(joined.slice(0, cut + 1));
+      };
+      watch(dir, (_event, name) => {
+        if (name && wanted(name)) catchUp(name);
       });
+      // Lines written between the first read and the watch starting, and change events a watcher may coalesce or
+      // miss: a light re-check every 250 ms (like tail -F) keeps the follower complete.
+      const catchUpAll = () => {
+        for (const name of readdirSync(dir).filter(wanted)) catchUp(name);
+      };
+      catchUpAll();
+      setInterval(catchUpAll, 250);
       await new Promise(() => {}); // until Ctrl-C
     });
   },

@@ -79,6 +79,29 @@ describe("ap up --detach, status, up again, restart, logs, down", () => {
       [...merged].sort((a, b) => (a.slice(0, 24) < b.slice(0, 24) ? -1 : a.slice(0, 24) > b.slice(0, 24) ? 1 : 0)),
     ).toEqual(merged);
 
+    // ap logs -f: a follower sees the lines of a restart as they are written (read until they arrive, no sleep)
+    const follow = Bun.spawn(["node", join(ROOT, "bin/ap.js"), "logs", "-f", "relay-execution", "-n", "1"], {
+      cwd: base,
+      stdout: "pipe",
+      stderr: "pipe",
+      env: env(runDir),
+    });
+    const reader = follow.stdout.getReader();
+    let followed = "";
+    const first = await reader.read(); // the last existing line: the follower is running
+    followed += new TextDecoder().decode(first.value);
+    const restartExec = await ap(runDir, ["restart", "relay-execution"]);
+    expect(restartExec.code).toBe(0);
+    while (!/relay-execution ready /.test(followed.split("\n").slice(1).join("\n"))) {
+      const { value, done } = await reader.read();
+      if (done) break;
+      followed += new TextDecoder().decode(value);
+    }
+    follow.kill("SIGTERM");
+    await follow.exited;
+    expect(followed).toMatch(/relay-execution stopped \(exit 0\)/);
+    expect(followed).toMatch(/relay-execution ready /);
+
     const down = await ap(runDir, ["down"]);
     expect(down.code).toBe(0);
     expect(down.stdout).toContain("ap stopped: relay-market-data, relay-signal, relay-execution");
