@@ -26,6 +26,12 @@ export interface OnchainConfig {
    * background once it is older than this. Every signal is still simulated with eth_call at that very limit.
    */
   gasEstimateMaxAgeMs: number;
+  /**
+   * Simulate (eth_call, eth_estimateGas) on the latest state with the next block's number and timestamp (block
+   * overrides, the 4th parameter): what runs once per block (a V2 pair's price accumulators) costs gas that a call
+   * in the latest block's own context never pays. false for nodes that refuse block overrides.
+   */
+  simulateNextBlock: boolean;
   /** A transaction without a receipt after this long is reported outcome-unknown (still tracked by hash). */
   receiptTimeoutMs: number;
   /** A transaction not mined after this long is replaced with higher fees, or cancelled (stuckPolicy). */
@@ -43,6 +49,7 @@ export const DEFAULT_ONCHAIN: Omit<OnchainConfig, "chainId" | "rpcUrl" | "contra
   maxFeeWei: 500_000_000_000n,
   gasMarginPct: 25,
   gasEstimateMaxAgeMs: 30_000,
+  simulateNextBlock: true,
   receiptTimeoutMs: 30_000,
   replaceAfterMs: 60_000,
   feeBumpPct: 15,
@@ -95,6 +102,13 @@ export function loadOnchainConfig(
     if (!/^\d+$/.test(String(v))) fail(key, v, "must be a non-negative integer (wei)");
     return BigInt(String(v));
   };
+  const bool = (key: string, d: boolean): boolean => {
+    const v = get(key);
+    if (v === undefined) return d;
+    if (v === true || v === "true") return true;
+    if (v === false || v === "false") return false;
+    return fail(key, v, "must be true or false");
+  };
   const chainId = int("chain_id", 0);
   if (chainId === 0) fail("chain_id", get("chain_id"), "chain_id is required for live on-chain execution");
   const rpcUrl = String(get("rpc_url") ?? "");
@@ -116,6 +130,7 @@ export function loadOnchainConfig(
     maxFeeWei: big("max_fee_wei", DEFAULT_ONCHAIN.maxFeeWei),
     gasMarginPct: int("gas_margin_pct", DEFAULT_ONCHAIN.gasMarginPct),
     gasEstimateMaxAgeMs: int("gas_estimate_max_age_ms", DEFAULT_ONCHAIN.gasEstimateMaxAgeMs),
+    simulateNextBlock: bool("simulate_next_block", DEFAULT_ONCHAIN.simulateNextBlock),
     receiptTimeoutMs: int("receipt_timeout_ms", DEFAULT_ONCHAIN.receiptTimeoutMs),
     replaceAfterMs: int("replace_after_ms", DEFAULT_ONCHAIN.replaceAfterMs),
     feeBumpPct: int("fee_bump_pct", DEFAULT_ONCHAIN.feeBumpPct),

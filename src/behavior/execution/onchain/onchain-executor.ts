@@ -160,6 +160,9 @@ export class OnchainExecutor {
   /** From the latest block: refreshFees(). */
   baseFeeWei = 0n;
   blockNumber = 0n;
+  blockTimestamp = 0n;
+  /** eth_call / eth_estimateGas parameters after the call: the block and, by simulate_next_block, its overrides. */
+  private simulateAt: unknown[] = ["latest"];
 
   constructor(options: OnchainExecutorOptions) {
     this.o = options;
@@ -204,12 +207,17 @@ export class OnchainExecutor {
 
   /** Base fee and block number from the latest block (called per block by the service, or before a burst). */
   async refreshFees(): Promise<void> {
-    const block = await this.rpc.call<{ baseFeePerGas?: string; number: string }>("eth_getBlockByNumber", [
-      "latest",
-      false,
-    ]);
+    const block = await this.rpc.call<{ baseFeePerGas?: string; number: string; timestamp: string }>(
+      "eth_getBlockByNumber",
+      ["latest", false],
+    );
     this.baseFeeWei = BigInt(block.baseFeePerGas ?? "0x0");
     this.blockNumber = BigInt(block.number);
+    this.blockTimestamp = BigInt(block.timestamp);
+    // the transaction lands in a later block: simulate in the next one's context (number + 1, at least 1 s later)
+    this.simulateAt = this.config.simulateNextBlock
+      ? ["latest", {}, { number: hex(this.blockNumber + 1n), time: hex(this.blockTimestamp + 1n) }]
+      : ["latest"];
   }
 
   /** Queues one signal; signals run strictly one after another (nonce order = arrival order). */
@@ -274,16 +282,45 @@ export class OnchainExecutor {
       maxFeePerGas: hex(maxFee),
       maxPriorityFeePerGas: hex(tip),
     };
+    // signed for the next nonce before it is reserved: signals run one at a time, so nothing takes it meanwhile,
+    // and a skipped signal leaves no trace in the nonce file
+    const nonce = this.o.nonces.next;
+    const sign = (gas: bigint): Promise<Hex> =>
+      this.account.signTransaction({
+        type: "eip1559",
+        chainId: this.config.chainId,
+        nonce,
+        to: this.config.contract,
+        data,
+        gas,
+        maxFeePerGas: maxFee,
+        maxPriorityFeePerGas: tip,
+        value: 0n,
+      });
     let estimate: bigint | undefined;
     let gas = 0n;
+    let raw: Hex | undefined;
+    let simulatedMs = 0;
+    let fromCache = false;
     const cached = this.gasEstimates.get(gasKey);
     if (cached !== undefined) {
-      try {
-        await this.rpc.call("eth_call", [{ ...call, gas: hex(cached.limit) }, "latest"]);
+      // the eth_call is on its way to the node while this thread signs with the cached limit; the bytes are
+      // handed over only if the call succeeds at exactly that limit
+      const simulation = this.rpc.call("eth_call", [{ ...call, gas: hex(cached.limit) }, ...this.simulateAt]).then(
+        () => undefined,
+        (e: unknown) => ({ error: e }),
+      );
+      const signed = await sign(cached.limit);
+      const failed = await simulation;
+      simulatedMs = performance.now();
+      if (failed === undefined) {
         estimate = cached.estimate;
         gas = cached.limit;
+        raw = signed;
+        fromCache = true;
         this.counters.gasFromCache++;
-      } catch (e) {
+      } else {
+        const e = failed.error;
         // a contract error (ProfitBelowMinimum, Expired, ...) or no answer: skip, as the estimate would have
         if (!(e instanceof RpcRefusedError) || revertName(e) !== undefined) return this.finishSkip(orderId, e);
         // out of gas at the cached limit, or a failure without a reason: the full estimate decides
@@ -291,43 +328,35 @@ export class OnchainExecutor {
         this.counters.gasCacheMisses++;
       }
     }
-    if (estimate === undefined) {
+    if (estimate === undefined || raw === undefined) {
       try {
-        estimate = BigInt(await this.rpc.call<string>("eth_estimateGas", [call]));
+        estimate = BigInt(await this.rpc.call<string>("eth_estimateGas", [call, ...this.simulateAt]));
       } catch (e) {
         return this.finishSkip(orderId, e);
       }
+      simulatedMs = performance.now();
       gas = this.rememberEstimate(gasKey, estimate);
+      raw = await sign(gas);
     }
-    const simulatedMs = performance.now();
+    const hash = keccak256(raw);
 
+    // one write: the nonce and the signed bytes, before they go to any endpoint
     const submission = this.submissionFor(this.routeOf(s.strategyId));
+    if (this.o.nonces.next !== nonce) {
+      throw new OnchainError({
+        code: "NonceMoved",
+        message: "the next nonce changed while the transaction was signed",
+        facts: { signed: nonce, next: this.o.nonces.next },
+      });
+    }
     const entry = this.o.nonces.reserve({
       orderId: orderId.toString(),
       route: submission.route,
       sentNs: this.now.toString(),
-      versions: [],
+      versions: [
+        { hash, raw, maxFeePerGas: maxFee.toString(), maxPriorityFeePerGas: tip.toString(), kind: "original" },
+      ],
       context: { ...context, gasKey, gasLimit: gas.toString() },
-    });
-    const tx: TransactionSerializableEIP1559 = {
-      type: "eip1559",
-      chainId: this.config.chainId,
-      nonce: entry.nonce,
-      to: this.config.contract,
-      data,
-      gas,
-      maxFeePerGas: maxFee,
-      maxPriorityFeePerGas: tip,
-      value: 0n,
-    };
-    const raw = await this.account.signTransaction(tx);
-    const hash = keccak256(raw);
-    this.o.nonces.addVersion(entry.nonce, {
-      hash,
-      raw,
-      maxFeePerGas: maxFee.toString(),
-      maxPriorityFeePerGas: tip.toString(),
-      kind: "original",
     });
     this.audit("tx", {
       order_id: orderId,
@@ -336,7 +365,7 @@ export class OnchainExecutor {
       route: submission.route,
       gas_estimate: estimate,
       gas_limit: gas,
-      gas_from_cache: cached !== undefined && gas === cached.limit,
+      gas_from_cache: fromCache,
       max_fee_per_gas: maxFee,
       max_priority_fee_per_gas: tip,
     });
@@ -503,7 +532,7 @@ export class OnchainExecutor {
     const c = this.gasEstimates.get(gasKey);
     if (c === undefined || c.refreshing || performance.now() - c.atMs < this.config.gasEstimateMaxAgeMs) return;
     c.refreshing = true;
-    this.rpc.call<string>("eth_estimateGas", [call]).then(
+    this.rpc.call<string>("eth_estimateGas", [call, ...this.simulateAt]).then(
       (x) => {
         if (this.gasEstimates.get(gasKey) === c) this.rememberEstimate(gasKey, BigInt(x));
       },
