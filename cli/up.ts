@@ -126,8 +126,11 @@ export default defineCommand({
         process.stderr.write(`ap up: ${e.toLine?.() ?? e}\n`);
         process.exit(Exit.Failure);
       });
+      let stopping = false;
       stop = () => {
-        process.stdout.write("\nap: stopping...\n");
+        // Ctrl-C reaches us twice (the terminal's process group, and the npm bin forwarding it): say it once.
+        if (!stopping) process.stdout.write("\nap: stopping...\n");
+        stopping = true;
         void system.stop();
       };
       if (stopRequested) stop();
