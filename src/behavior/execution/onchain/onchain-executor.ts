@@ -15,6 +15,7 @@ import type { AuditSink } from "../audit-log.ts";
 import { BreakerReason, BreakerScope, BreakerState, breakerTlv, CircuitBreakers } from "../breakers.ts";
 import { OrderStatusCode, RejectReason, SIGNAL_ORDER_BIT } from "../engine.ts";
 import type { OnchainConfig, Submission } from "./config.ts";
+import { signEip1559 } from "./eip1559.ts";
 import { OnchainError, OutcomeUnknownError } from "./errors.ts";
 import { flashArbitrageAbi } from "./flashArbitrageArtifact.ts";
 import { JsonRpc, RpcRefusedError, RpcTransportError } from "./json-rpc.ts";
@@ -285,9 +286,8 @@ export class OnchainExecutor {
     // signed for the next nonce before it is reserved: signals run one at a time, so nothing takes it meanwhile,
     // and a skipped signal leaves no trace in the nonce file
     const nonce = this.o.nonces.next;
-    const sign = (gas: bigint): Promise<Hex> =>
-      this.account.signTransaction({
-        type: "eip1559",
+    const sign = (gas: bigint): Promise<{ raw: Hex; hash: Hex }> =>
+      signEip1559(this.account, {
         chainId: this.config.chainId,
         nonce,
         to: this.config.contract,
@@ -295,11 +295,10 @@ export class OnchainExecutor {
         gas,
         maxFeePerGas: maxFee,
         maxPriorityFeePerGas: tip,
-        value: 0n,
       });
     let estimate: bigint | undefined;
     let gas = 0n;
-    let raw: Hex | undefined;
+    let signedTx: { raw: Hex; hash: Hex } | undefined;
     let simulatedMs = 0;
     let fromCache = false;
     const cached = this.gasEstimates.get(gasKey);
@@ -316,7 +315,7 @@ export class OnchainExecutor {
       if (failed === undefined) {
         estimate = cached.estimate;
         gas = cached.limit;
-        raw = signed;
+        signedTx = signed;
         fromCache = true;
         this.counters.gasFromCache++;
       } else {
@@ -328,7 +327,7 @@ export class OnchainExecutor {
         this.counters.gasCacheMisses++;
       }
     }
-    if (estimate === undefined || raw === undefined) {
+    if (estimate === undefined || signedTx === undefined) {
       try {
         estimate = BigInt(await this.rpc.call<string>("eth_estimateGas", [call, ...this.simulateAt]));
       } catch (e) {
@@ -336,9 +335,9 @@ export class OnchainExecutor {
       }
       simulatedMs = performance.now();
       gas = this.rememberEstimate(gasKey, estimate);
-      raw = await sign(gas);
+      signedTx = await sign(gas);
     }
-    const hash = keccak256(raw);
+    const { raw, hash } = signedTx;
 
     // one write: the nonce and the signed bytes, before they go to any endpoint
     const submission = this.submissionFor(this.routeOf(s.strategyId));
