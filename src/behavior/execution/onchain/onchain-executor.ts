@@ -115,8 +115,9 @@ const GWEI = 1_000_000_000n;
 
 /**
  * Live on-chain execution of ArbitrageSignals (docs/onchain-execution.md): one signal at a time, in arrival order,
- *   validate -> breakers -> calldata -> fees under the signal's cap -> simulate (eth_estimateGas) -> gas + 25 %
- *   -> nonce (persisted first) -> sign -> submit (public, private RPC or bundle relay)
+ *   validate -> breakers -> calldata -> fees under the signal's cap -> simulate: one eth_call at the route's cached
+ *   gas limit (estimate + 25 %), signed meanwhile; eth_estimateGas first for a route without an estimate
+ *   -> nonce and signed bytes persisted -> submit (public, private RPC or bundle relay)
  * then `poll()` resolves what is in flight by hash: receipts become Fills and OrderStatus frames (the paper engine's
  * shapes, tx_hash real), reverts become status 2 reason 3, stuck transactions are replaced or cancelled, and a
  * transaction without an answer or a receipt is outcome-unknown until one of its versions is mined or its nonce is
