@@ -259,7 +259,8 @@ export function servicesFromConfig(
       dependsOn: buses,
     });
   }
-  if (liveArgs.length > 0) hideKeysFromOthers(services);
+  // Keys reach the execution service only, live or not: no other process ever holds them in its environment.
+  hideKeysFromOthers(services);
   return services;
 }
 

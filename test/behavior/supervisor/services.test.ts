@@ -51,3 +51,15 @@ describe("servicesFromConfig", () => {
     ]);
   });
 });
+
+describe("secrets in the environment", () => {
+  test("only the execution service receives keys; every other service gets them blanked, live or not", () => {
+    const env = { AP_EXECUTION_PRIVATE_KEY: "0xabc", AP_KRAKEN_API_SECRET: "s3cret" };
+    const services = servicesFromConfig(parseConfig({}, {}), "/run", env);
+    for (const s of services) {
+      if (s.name === "execution") expect(s.env?.AP_EXECUTION_PRIVATE_KEY).toBeUndefined();
+      else expect(s.env).toMatchObject({ AP_EXECUTION_PRIVATE_KEY: "", AP_KRAKEN_API_SECRET: "" });
+    }
+    for (const s of services) expect(s.command.join(" ")).not.toContain("s3cret");
+  });
+});
