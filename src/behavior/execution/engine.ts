@@ -4,6 +4,7 @@ import type {
   ArbitrageSignal,
   BookDelta,
   Economics,
+  Fill,
   GasPrice,
   OrderBook as OrderBookTlv,
   OrderCancel,
@@ -268,6 +269,24 @@ export class ExecutionEngine {
 
   pnlE16(): bigint {
     return this.portfolio.pnlE16((i) => referencePrice(this.market.books.get(i.toString())));
+  }
+
+  /**
+   * A Fill the live side published (an on-chain receipt's token legs, a CEX venue's trade): it enters the portfolio
+   * by the same rules as a paper fill of its kind, so positions, cash, P&L, the daily-loss check and the loss breaker
+   * see live trades. Token instruments (DEX legs): native balance and the fee (gas, USD e8) charged to cash, as the
+   * paper swap path does; CEX pairs: FIFO lots, cash and fee. The live side has already audited and published it.
+   */
+  applyLiveFill(f: Fill): void {
+    this.advanceClock(this.now);
+    if (f.instrument.kind === InstrumentKind.Token) {
+      this.portfolio.applyTokenFill(f.instrument, f.side, f.quantityNative, f.fee);
+    } else {
+      this.portfolio.applyCexFill(f.instrument, f.side, f.price, f.quantity, f.fee);
+    }
+    this.counters.fills++;
+    this.checkLossBreaker();
+    this.commit();
   }
 
   // ---- input ---------------------------------------------------------------------------------------------------

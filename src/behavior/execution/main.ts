@@ -107,6 +107,8 @@ if (liveFlags) {
         haltedBy: engine.breakers,
         breakers: loadExecutionConfig({ path: values.config }).breakers,
         publish,
+        // receipts' Fills move the engine's positions, cash and P&L as paper swap fills do
+        onFill: (f) => engine.applyLiveFill(f),
         audit,
         log,
       });
@@ -127,7 +129,19 @@ if (liveFlags) {
         publish,
         // live fills move the engine's positions and P&L (risk checks and the loss breaker see them)
         onFill: (o, f) =>
-          engine.portfolio.applyCexFill(o.instrument, o.side === "buy" ? 1 : 2, f.priceE8, f.quantityE8, f.feeE8),
+          engine.applyLiveFill({
+            orderId: o.orderId,
+            fillId: 0n,
+            instrument: o.instrument,
+            side: o.side === "buy" ? 1 : 2,
+            liquidity: f.liquidity === "maker" ? 1 : 2,
+            price: f.priceE8,
+            quantity: f.quantityE8,
+            fee: f.feeE8,
+            quantityNative: 0n,
+            txHash: `0x${"0".repeat(64)}`,
+            timestampNs: 0n,
+          }),
         log,
       });
       live.order = liveCex.order;

@@ -2,9 +2,11 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { type Address, parseAbi } from "viem";
+import { ledgerFromFills } from "../../../src/behavior/backtest/reconcile-fills.ts";
 import { sendControl } from "../../../src/behavior/execution/control-client.ts";
+import { e16ToE8 } from "../../../src/behavior/execution/portfolio.ts";
 import { BusClient, Role } from "../../../src/behavior/transport/bus-client.ts";
-import type { PoolState } from "../../../src/data/tlv-layouts.ts";
+import type { Fill, PoolState } from "../../../src/data/tlv-layouts.ts";
 import { FrameBuilder } from "../../../src/rules/builder.ts";
 import type { FrameParser } from "../../../src/rules/parser.ts";
 import { Child, startRelay, Until } from "../relay/helpers.ts";
@@ -197,6 +199,11 @@ describe("--live-onchain through the real relays on anvil", () => {
       expect(receipt.status).toBe("success");
       expect(receipt.from.toLowerCase()).toBe(m.account.address.toLowerCase());
       expect(fills[3].quantityNative).toBe(first.expectedOut);
+      // the receipt's Fills moved the engine's P&L: its stats show what the Fill frames alone give (gas fee only)
+      const ledger = ledgerFromFills(fills as unknown as Fill[]);
+      const fromFills = e16ToE8(ledger.realisedE16 - ledger.feesE8 * 100_000_000n);
+      expect(fromFills).toBe(-1_000_000n);
+      await engine.waitStdout(new RegExp(`"daily_pnl_usd_e8":"${fromFills}"`));
 
       // the kill switch: the engine refuses the next signal itself (status 2, reason 2), nothing is sent
       const ack = await sendControl({ command: "halt", reason: "test", runDir: dir });

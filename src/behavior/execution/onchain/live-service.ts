@@ -1,5 +1,6 @@
 import type { Address } from "viem";
 import type { InstrumentId } from "../../../data/instrument-id.ts";
+import type { Fill } from "../../../data/tlv-layouts.ts";
 import type { AuditSink } from "../audit-log.ts";
 import type { CircuitBreakers } from "../breakers.ts";
 import type { BreakerConfig } from "../config.ts";
@@ -26,6 +27,8 @@ export interface LiveOnchainOptions {
   haltedBy: CircuitBreakers;
   breakers: BreakerConfig;
   publish: (frame: Uint8Array) => void;
+  /** Each Fill from a receipt, after its frame: the engine's portfolio (ExecutionEngine.applyLiveFill). */
+  onFill?: (fill: Fill) => void;
   audit?: AuditSink;
   log?: { info(msg: string): void; warn(msg: string): void };
 }
@@ -125,6 +128,7 @@ export async function startLiveOnchain(o: LiveOnchainOptions): Promise<LiveOncha
     nonces,
     pools: poolInfoFromMarket(o.market),
     publish: o.publish,
+    onFill: o.onFill,
     audit: o.audit,
     breakers: {
       maxErrors: o.breakers.maxErrors,

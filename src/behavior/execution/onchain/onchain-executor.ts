@@ -9,7 +9,7 @@ import {
 } from "viem";
 import { nowNs as wallClockNs } from "../../../core/time.ts";
 import { InstrumentId, InstrumentKind } from "../../../data/instrument-id.ts";
-import type { ArbitrageSignal, Economics, SignalIdentity } from "../../../data/tlv-layouts.ts";
+import type { ArbitrageSignal, Economics, Fill, SignalIdentity } from "../../../data/tlv-layouts.ts";
 import { FrameBuilder } from "../../../rules/builder.ts";
 import type { AuditSink } from "../audit-log.ts";
 import { BreakerReason, BreakerScope, BreakerState, breakerTlv, CircuitBreakers } from "../breakers.ts";
@@ -97,6 +97,11 @@ export interface OnchainExecutorOptions {
   nonces: NonceManager;
   pools: (pool: InstrumentId) => PoolInfo | undefined;
   publish: (frame: Uint8Array) => void;
+  /**
+   * Each Fill of a mined transaction, right after its frame was published: the engine's portfolio takes it
+   * (ExecutionEngine.applyLiveFill), so live trades move positions, cash and P&L as paper fills do.
+   */
+  onFill?: (fill: Fill) => void;
   audit?: AuditSink;
   breakers: { maxErrors: number; errorWindowMs: number; cooldownMs: number; reset: "cooldown" | "manual" };
   /** Breakers owned elsewhere that also stop live execution: the paper engine's (its kill switch). */
@@ -784,6 +789,7 @@ export class OnchainExecutor {
     this.counters.fills++;
     this.audit("fill", { ...fill, pool: h.pool });
     this.o.publish(this.builder.begin(this.now).add("Fill", fill).finish().slice());
+    this.o.onFill?.(fill);
   }
 
   // ---- stuck and unknown ---------------------------------------------------------------------------------------

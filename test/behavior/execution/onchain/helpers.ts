@@ -213,6 +213,7 @@ export async function startExecutor(
     config?: Partial<OnchainConfig>;
     maxErrors?: number;
     audit?: ConstructorParameters<typeof OnchainExecutor>[0]["audit"];
+    onFill?: ConstructorParameters<typeof OnchainExecutor>[0]["onFill"];
   } = {},
 ): Promise<ExecutorHarness> {
   const runDir = options.runDir ?? mkdtempSync(join(tmpdir(), "ap-onchain-"));
@@ -225,6 +226,7 @@ export async function startExecutor(
     nonces,
     pools: (iid) => m.pools.get(iid.toString()),
     publish: (f) => frames.push(f),
+    onFill: options.onFill,
     audit: options.audit,
     breakers: { maxErrors: options.maxErrors ?? 3, errorWindowMs: 600_000, cooldownMs: 600_000, reset: "manual" },
     clock: () => clock.t,

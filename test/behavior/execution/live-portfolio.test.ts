@@ -1,0 +1,134 @@
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { type Address, parseAbi } from "viem";
+import { reconcileFills } from "../../../src/behavior/backtest/reconcile-fills.ts";
+import { ExecutionEngine, type LiveRouter } from "../../../src/behavior/execution/engine.ts";
+import { referencePrice } from "../../../src/behavior/execution/market-state.ts";
+import type { OnchainExecutor } from "../../../src/behavior/execution/onchain/onchain-executor.ts";
+import type { InstrumentId } from "../../../src/data/instrument-id.ts";
+import type { Fill, PoolState, TlvName, TlvValues } from "../../../src/data/tlv-layouts.ts";
+import { FrameBuilder } from "../../../src/rules/builder.ts";
+import { ErrorCode } from "../../../src/rules/error-codes.ts";
+import { FrameParser } from "../../../src/rules/parser.ts";
+import { decodeFrames, E8, testConfig } from "./helpers.ts";
+import { deployMarket, type Market, mine, predictOut, signalFor, startExecutor, T0_NS } from "./onchain/helpers.ts";
+
+/**
+ * Live fills in the engine's portfolio: the Fills of a mined arbitrage transaction move the engine's token balances,
+ * cash and P&L exactly as the paper swap path's Fills do, and P&L recomputed from the Fill frames alone reconciles.
+ */
+const pairAbi = parseAbi(["function getReserves() view returns (uint112,uint112,uint32)"]);
+
+/** Feeds frames to an engine through a real FrameParser check (deterministic clock: the frame timestamps). */
+function feeder(engine: ExecutionEngine) {
+  const parser = new FrameParser();
+  const builders = { 1: new FrameBuilder({ domain: 1, source: 2 }), 2: new FrameBuilder({ domain: 2, source: 20 }) };
+  return (domain: 1 | 2, tlvs: [TlvName, unknown][]) => {
+    let b = builders[domain].begin(T0_NS);
+    for (const [name, value] of tlvs) b = b.add(name, value as TlvValues[typeof name]);
+    const frame = b.finish();
+    if (parser.check(frame) !== ErrorCode.Ok) throw new Error("test frame invalid");
+    engine.onFrame(frame, parser);
+  };
+}
+
+async function poolState(m: Market, pool: InstrumentId): Promise<PoolState> {
+  const [r0, r1] = (await m.chain.publicClient.readContract({
+    address: pool.address as Address,
+    abi: pairAbi,
+    functionName: "getReserves",
+  })) as readonly [bigint, bigint, number];
+  return {
+    pool,
+    blockNumber: await m.chain.publicClient.getBlockNumber(),
+    timestampNs: 0n,
+    token0: m.token0.toLowerCase() as `0x${string}`,
+    token1: m.token1.toLowerCase() as `0x${string}`,
+    feePpm: 3000,
+    tickSpacing: 0,
+    token0Decimals: 18,
+    token1Decimals: 18,
+    protocol: 2,
+    reserve0: r0,
+    reserve1: r1,
+    sqrtPriceX96: 0n,
+    liquidity: 0n,
+    tick: 0,
+  };
+}
+
+const fillsOf = (frames: readonly Uint8Array[]) =>
+  decodeFrames(frames)
+    .filter((o) => o.type === 42)
+    .map((o) => o.value as unknown as Fill);
+
+describe("on-chain Fills enter the engine's portfolio", () => {
+  let m: Market;
+  beforeAll(async () => {
+    m = await deployMarket();
+  }, 60_000);
+  afterAll(async () => {
+    await m?.anvil.stop();
+  });
+
+  test("a mined V2-V2 arbitrage moves token balances and cash as its paper fills would; the Fill frames reconcile", async () => {
+    const engineFrames: Uint8Array[] = [];
+    let executor: OnchainExecutor | undefined;
+    let pending: Promise<unknown> = Promise.resolve();
+    const live: LiveRouter = {
+      signal: (s, identity, economics) => {
+        pending = executor!.onSignal(s, identity, economics);
+        return true;
+      },
+    };
+    const engine = new ExecutionEngine({ config: testConfig(), publish: (f) => engineFrames.push(f), live });
+    const h = await startExecutor(m, { onFill: (f) => engine.applyLiveFill(f) });
+    executor = h.executor;
+    const paper = new ExecutionEngine({ config: testConfig(), publish: () => {} });
+    const feedLive = feeder(engine);
+    const feedPaper = feeder(paper);
+
+    for (const pool of [m.pairA, m.pairB]) {
+      const state = await poolState(m, pool);
+      feedLive(1, [["PoolState", state]]);
+      feedPaper(1, [["PoolState", state]]);
+    }
+    const amountIn = 1_000n * 10n ** 18n;
+    const expectedOut = await predictOut(m, [m.pairA, m.pairB], amountIn);
+    const s = signalFor(m, { buy: m.pairA, sell: m.pairB, amountIn, expectedOut });
+    const gasCostUsdE8 = 1_234_567n;
+    const tlvs: [TlvName, unknown][] = [
+      ["SignalIdentity", { signalId: s.signalId, strategyId: 1, strategyVersion: 1, confidence: 90 }],
+      ["Economics", { expectedProfitUsdE8: 1n, requiredCapitalUsdE8: 1_000n * E8, gasCostUsdE8, feesUsdE8: 0n }],
+      ["ArbitrageSignal", s],
+    ];
+    feedLive(2, tlvs);
+    feedPaper(2, tlvs);
+    expect(await pending).toMatchObject({ state: "submitted" });
+    await mine(m);
+    await h.executor.poll();
+
+    const fills = fillsOf(h.frames);
+    expect(fills).toHaveLength(4);
+    expect(fills[3].quantityNative).toBe(expectedOut);
+    const p = engine.portfolio;
+    // the same balances, cash and fees as the paper path's Fills of the same signal on the same pools
+    expect(p.tokenBalances).toEqual(paper.portfolio.tokenBalances);
+    expect(p.cashE16).toBe(paper.portfolio.cashE16);
+    expect(p.feesE8).toBe(gasCostUsdE8);
+    // per token instrument (the pool's venue, so each pair's tokens apart): quote paid on A, received on B
+    let quoteNet = 0n;
+    for (const f of [fills[0], fills[3]]) quoteNet += p.tokenBalances.get(f.instrument.toString())!;
+    expect(quoteNet).toBe(
+      fills[0].instrument.equals(fills[3].instrument) ? 2n * (expectedOut - amountIn) : expectedOut - amountIn,
+    );
+    expect(p.tokenBalances.size).toBeGreaterThan(0);
+    expect(engine.pnlE16()).toBe(-gasCostUsdE8 * E8);
+    expect(engine.dailyPnlE8()).toBe(-gasCostUsdE8);
+    expect(engine.counters.fills).toBe(4);
+    // P&L from the Fill frames alone, against the engine
+    const mark = (k: string) => referencePrice(engine.market.books.get(k));
+    const r = reconcileFills(fills, p, mark, engine.pnlE16());
+    expect(r.mismatches).toEqual([]);
+    expect(r.ok).toBe(true);
+  }, 30_000);
+});
