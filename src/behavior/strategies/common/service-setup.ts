@@ -1,5 +1,5 @@
 import { existsSync, readFileSync } from "node:fs";
-import { type ConsolaInstance, createConsola } from "consola";
+import type { ConsolaInstance } from "consola";
 import { ApError } from "../../../core/errors.ts";
 import { failStart, serviceLogger } from "../../supervisor/service-report.ts";
 
