@@ -122,6 +122,22 @@ export interface LiveRouter {
   order?(o: OrderRequest): boolean;
   cancel?(c: OrderCancel): boolean;
   signal?(s: ArbitrageSignal, identity: SignalIdentity | undefined, economics: Economics | undefined): boolean;
+  /**
+   * The live orders that are open (taken by the venue, or possibly so, and not yet filled, cancelled or rejected):
+   * the risk checks count them with the paper resting orders (max_open_orders, the position worst case).
+   */
+  openOrders?(): Iterable<LiveOpenOrder>;
+}
+
+/** A live order not done, as the risk checks see it. */
+export interface LiveOpenOrder {
+  readonly orderId: bigint;
+  /** InstrumentId text. */
+  readonly instrument: string;
+  /** 1 buy, 2 sell. */
+  readonly side: number;
+  /** Quantity not filled yet, e8. */
+  readonly remaining: bigint;
 }
 
 /**
@@ -535,6 +551,16 @@ export class ExecutionEngine {
       if (ro.request.side === Side.Buy) restingBuys += left;
       else restingSells += left;
     }
+    // live orders not done count as resting orders do (absent in paper: the same sums, the same bytes)
+    let liveOpen = 0;
+    if (this.live?.openOrders !== undefined) {
+      for (const lo of this.live.openOrders()) {
+        liveOpen++;
+        if (lo.instrument !== o.instrument.toString()) continue;
+        if (lo.side === Side.Buy) restingBuys += lo.remaining;
+        else restingSells += lo.remaining;
+      }
+    }
     const after = o.side === Side.Buy ? pos + restingBuys + o.quantity : pos - restingSells - o.quantity;
     const position = checkPositionLimit({
       positionAfterE8: after,
@@ -552,7 +578,7 @@ export class ExecutionEngine {
     const mayRest =
       o.orderType === OrderType.PostOnly || (o.orderType === OrderType.Limit && o.timeInForce === Tif.Gtc);
     if (mayRest) {
-      const open = checkOpenOrders({ open: this.openOrders.size, max: r.maxOpenOrders });
+      const open = checkOpenOrders({ open: this.openOrders.size + liveOpen, max: r.maxOpenOrders });
       if (open) return open;
     }
     if (o.orderType !== OrderType.Market) {

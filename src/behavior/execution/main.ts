@@ -146,6 +146,8 @@ if (liveFlags) {
       });
       live.order = liveCex.order;
       live.cancel = liveCex.cancel;
+      // resting live orders count in max_open_orders and the position worst case, as paper resting orders do
+      live.openOrders = liveCex.openOrders;
     }
   } catch (e) {
     fail(e instanceof ApError ? e.toLine() : String(e));

@@ -253,6 +253,7 @@ describe("--live-cex through the real relays against the Binance replay venue's 
         AP_BINANCE_API_KEY: BINANCE_KEY,
         AP_BINANCE_API_SECRET: BINANCE_SECRET,
         AP_STATS_INTERVAL_MS: "50",
+        AP_RISK_MAX_OPEN_ORDERS: "1",
       },
     );
     try {
@@ -293,26 +294,28 @@ describe("--live-cex through the real relays against the Binance replay venue's 
           .finish(),
       );
       await engine.waitStdout(/"msgs_in":[1-9]/);
-      strategy.send(
-        new FrameBuilder({ domain: 3, source: 21 })
-          .begin()
-          .add("OrderRequest", {
-            orderId: 7n,
-            signalId: 0n,
-            instrument: BTCUSDT,
-            side: 1,
-            orderType: 1,
-            timeInForce: 2,
-            flags: 0,
-            price: 0n,
-            quantity: 1_000_000n,
-            quantityNative: 0n,
-            maxSlippageBps: 0,
-            strategyId: 21,
-            timestampNs: 1n,
-          })
-          .finish(),
-      );
+      const sendOrder = (orderId: bigint, orderType: number, timeInForce: number, price: bigint) =>
+        strategy.send(
+          new FrameBuilder({ domain: 3, source: 21 })
+            .begin()
+            .add("OrderRequest", {
+              orderId,
+              signalId: 0n,
+              instrument: BTCUSDT,
+              side: 1,
+              orderType,
+              timeInForce,
+              flags: 0,
+              price,
+              quantity: 1_000_000n,
+              quantityNative: 0n,
+              maxSlippageBps: 0,
+              strategyId: 21,
+              timestampNs: 1n,
+            })
+            .finish(),
+        );
+      sendOrder(7n, 1, 2, 0n);
       const statuses = () => received.filter((r) => r.type === 41 && r.value.orderId === 7n).map((r) => r.value);
       await events.until(() => statuses().some((s) => s.status === 4 || s.status === 2));
       expect(statuses().map((s) => s.status)).toEqual([1, 4]);
@@ -321,6 +324,20 @@ describe("--live-cex through the real relays against the Binance replay venue's 
       expect(fills.reduce((n, f) => n + (f.quantity as bigint), 0n)).toBe(1_000_000n);
       expect(venue.orders!.requests.some((r) => r.path === "/api/v3/order")).toBe(true);
       await engine.waitStdout(/"cex_fills":[1-9]/);
+      // a GTC limit buy below the market rests at the venue and takes the one open-order slot (AP_RISK_MAX_OPEN_ORDERS
+      // = 1): the next one is refused by the engine (status 2, reason 1), as a paper resting order would make it
+      const statusOf = (id: bigint) =>
+        received.filter((r) => r.type === 41 && r.value.orderId === id).map((r) => r.value.status);
+      sendOrder(8n, 2, 1, 58_000n * 100_000_000n);
+      await events.until(() => statusOf(8n).length > 0);
+      expect(statusOf(8n)).toEqual([1]);
+      sendOrder(9n, 2, 1, 58_000n * 100_000_000n);
+      await events.until(() => statusOf(9n).length > 0);
+      expect(received.find((r) => r.type === 41 && r.value.orderId === 9n)!.value).toMatchObject({
+        status: 2,
+        reason: 1,
+      });
+      expect(venue.orders!.requests.filter((r) => r.method === "POST").length).toBe(2);
       for (const text of [engine.stdout, engine.stderr, readFileSync(audit, "utf8")]) {
         expect(text).not.toContain(BINANCE_SECRET);
         expect(text).not.toContain(BINANCE_KEY);

@@ -2,6 +2,7 @@ import type { ConsolaInstance } from "consola";
 import type { InstrumentId } from "../../../data/instrument-id.ts";
 import type { OrderCancel, OrderRequest } from "../../../data/tlv-layouts.ts";
 import { VenueId } from "../../../data/venues.ts";
+import type { LiveOpenOrder } from "../engine.ts";
 import { BinanceExecutionClient } from "./binance-client.ts";
 import { loadCexKeys } from "./credentials.ts";
 import { CexConfigError, CexError } from "./errors.ts";
@@ -27,6 +28,12 @@ export interface LiveCex {
   /** The engine's live hook: Kraken and Binance orders go to the reconciler (true); other venues stay paper. */
   order(o: OrderRequest): boolean;
   cancel(c: OrderCancel): boolean;
+  /**
+   * The engine's view of the live orders for its risk checks: every order not done — accepted by the venue and not
+   * yet filled, cancelled or expired, and also one still being sent or whose answer was lost (the venue may hold
+   * it already) — with its unfilled quantity.
+   */
+  openOrders(): Iterable<LiveOpenOrder>;
   /** Asks the venues to cancel every order not done (the kill switch). */
   cancelAll(): Promise<void>;
   readonly banner: string[];
@@ -107,6 +114,17 @@ export function startLiveCex(o: LiveCexOptions): LiveCex {
       if (!reconciler.orders.has(c.orderId)) return false;
       void reconciler.cancel(c.orderId).catch(report(`cancel ${c.orderId}`));
       return true;
+    },
+    *openOrders() {
+      for (const t of reconciler.orders.values()) {
+        if (t.state === "done") continue;
+        yield {
+          orderId: t.order.orderId,
+          instrument: t.order.instrument.toString(),
+          side: t.order.side === "buy" ? 1 : 2,
+          remaining: t.order.quantityE8 - t.filled,
+        };
+      }
     },
     async cancelAll() {
       for (const [id, t] of reconciler.orders) {
