@@ -68,14 +68,14 @@ export function servicesFromConfig(
     dependsOn: [],
     endpoint: sock(relay),
   }));
-  if (config.profile === "relays") return relays;
+  if (config.profile === "relays") return hideKeysFromOthers([...relays, ...bridgeService(config, runDir)]);
   const all = ["market-data", "signal", "execution"].every((r) => config.relays.enabled.includes(r));
-  if (!all) return relays; // the pipeline needs the three relays
+  if (!all) return hideKeysFromOthers(relays); // the pipeline needs the three relays
   const md = ["relay-market-data"];
   const buses = ["relay-market-data", "relay-signal", "relay-execution"];
   const services: ServiceSpec[] = [...relays];
   const configArgs = config.source ? ["--config", config.source] : [];
-  if (env.AP_CHAIN === "local") return [...relays, ...chainLocalServices(config, runDir, env)];
+  if (env.AP_CHAIN === "local") return hideKeysFromOthers([...relays, ...chainLocalServices(config, runDir, env)]);
 
   if (config.profile === "demo") {
     const loop = config.demo.loop ? ["--loop"] : [];
@@ -251,17 +251,9 @@ export function servicesFromConfig(
       env: env.AP_DASHBOARD_TOKEN ? { AP_DASHBOARD_TOKEN: env.AP_DASHBOARD_TOKEN } : undefined,
     },
   );
-  // The NATS bridge (docs/bridge.md) runs when the file has a [bridge] table; credentials reach it by environment.
-  if (config.owned.bridge !== undefined) {
-    services.push({
-      name: "bridge",
-      command: [bun, script("bridge/main.ts"), "--run-dir", runDir, ...configArgs],
-      dependsOn: buses,
-    });
-  }
+  services.push(...bridgeService(config, runDir));
   // Keys reach the execution service only, live or not: no other process ever holds them in its environment.
-  hideKeysFromOthers(services);
-  return services;
+  return hideKeysFromOthers(services);
 }
 
 /** anvil's chain id: the chain-local profile's chain. */
@@ -346,13 +338,29 @@ export const SECRET_VARIABLES = [
   "AP_BINANCE_API_SECRET",
 ] as const;
 
-function hideKeysFromOthers(services: ServiceSpec[]): void {
+function hideKeysFromOthers(services: ServiceSpec[]): ServiceSpec[] {
   const blank = Object.fromEntries(SECRET_VARIABLES.map((k) => [k, ""]));
   for (let i = 0; i < services.length; i++) {
     const s = services[i];
     if (s.name === "execution") continue;
     services[i] = { ...s, env: { ...blank, ...s.env } };
   }
+  return services;
+}
+
+/**
+ * The NATS bridge (docs/bridge.md), in every profile, when the file has a [bridge] table (a host with only relays
+ * and a bridge is a strategy host fed from another machine). Credentials reach it by environment.
+ */
+function bridgeService(config: ApConfig, runDir: string): ServiceSpec[] {
+  if (config.owned.bridge === undefined) return [];
+  return [
+    {
+      name: "bridge",
+      command: [process.execPath, script("bridge/main.ts"), "--run-dir", runDir, "--config", config.source],
+      dependsOn: config.relays.enabled.map((r) => `relay-${r}`),
+    },
+  ];
 }
 
 /** [venues.<venue>] of the config file: read here for what the supervisor passes, validated by the collector. */
