@@ -1,6 +1,7 @@
 import type { InstrumentId } from "../../../data/instrument-id.ts";
 import type { OrderBook as OrderBookTlv } from "../../../data/tlv-layouts.ts";
 import { type Level, OrderBook } from "../../market/order-book.ts";
+import type { LevelBuffer } from "./parsing.ts";
 
 const SAFE = Number.MAX_SAFE_INTEGER;
 
@@ -138,6 +139,77 @@ export class DepthBook {
   private readonly asks = new Side(false);
   /** Set when a value does not fit a safe integer: the book lives here (bigints) until clear(). */
   private big: OrderBook | undefined;
+  /**
+   * What the consumers hold (markPublished, widen): the published snapshot's best `pubDepth` levels plus every change
+   * since, so they know each bid at a price >= bidHorizon and each ask at a price <= askHorizon exactly (±Infinity:
+   * the whole side). Levels beyond a horizon they may lack (never published, untouched since). 0: nothing published.
+   */
+  private pubDepth = 0;
+  private bidHorizon = Number.NEGATIVE_INFINITY;
+  private askHorizon = Number.POSITIVE_INFINITY;
+  /** The horizons while the book is big (undefined: the whole side). */
+  private bidHorizonBig: bigint | undefined;
+  private askHorizonBig: bigint | undefined;
+
+  /** The book was just published as a snapshot of its best `depth` levels per side (toTlv). */
+  markPublished(depth: number): void {
+    this.pubDepth = depth;
+    if (this.big) {
+      const b = this.big;
+      this.bidHorizonBig = b.bids.length >= depth ? b.bids[depth - 1].price : undefined;
+      this.askHorizonBig = b.asks.length >= depth ? b.asks[depth - 1].price : undefined;
+      return;
+    }
+    this.bidHorizon = this.bids.n >= depth ? this.bids.priceAt(depth - 1) : Number.NEGATIVE_INFINITY;
+    this.askHorizon = this.asks.n >= depth ? this.asks.priceAt(depth - 1) : Number.POSITIVE_INFINITY;
+  }
+
+  /**
+   * After an event: appends to `out` (as size-setting changes, tagged bidTag / askTag) every level that is now among
+   * the best `pubDepth` of its side but lies beyond the consumers' horizon, and moves the horizon over them. So a
+   * consumer that applies the published frames holds the best `pubDepth` levels of each side exactly, however far
+   * the price moves from the published snapshot (docs/adapters/binance.md "Known limits"). Not for a big book
+   * (widenBig).
+   */
+  widen(out: LevelBuffer, bidTag: number, askTag: number): void {
+    const d = this.pubDepth;
+    if (d === 0) return;
+    const b = this.bids;
+    if (this.bidHorizon !== Number.NEGATIVE_INFINITY && (b.n < d || b.priceAt(d - 1) < this.bidHorizon)) {
+      const h = this.bidHorizon;
+      for (let k = Math.min(b.n, d) - 1; k >= 0 && b.priceAt(k) < h; k--) push(out, b.priceAt(k), b.sizeAt(k), bidTag);
+      this.bidHorizon = b.n < d ? Number.NEGATIVE_INFINITY : b.priceAt(d - 1);
+    }
+    const a = this.asks;
+    if (this.askHorizon !== Number.POSITIVE_INFINITY && (a.n < d || a.priceAt(d - 1) > this.askHorizon)) {
+      const h = this.askHorizon;
+      for (let k = Math.min(a.n, d) - 1; k >= 0 && a.priceAt(k) > h; k--) push(out, a.priceAt(k), a.sizeAt(k), askTag);
+      this.askHorizon = a.n < d ? Number.POSITIVE_INFINITY : a.priceAt(d - 1);
+    }
+  }
+
+  /** widen() for a big book: each level to `out` as bigints. */
+  widenBig(out: (bid: boolean, price: bigint, size: bigint) => void): void {
+    const d = this.pubDepth;
+    if (d === 0 || this.big === undefined) return;
+    const b = this.big.bids;
+    const hb = this.bidHorizonBig;
+    if (hb !== undefined && (b.length < d || b[d - 1].price < hb)) {
+      for (let k = Math.min(b.length, d) - 1; k >= 0 && b[k].price < hb; k--) out(true, b[k].price, b[k].size);
+      this.bidHorizonBig = b.length < d ? undefined : b[d - 1].price;
+    }
+    const a = this.big.asks;
+    const ha = this.askHorizonBig;
+    if (ha !== undefined && (a.length < d || a[d - 1].price > ha)) {
+      for (let k = Math.min(a.length, d) - 1; k >= 0 && a[k].price > ha; k--) out(false, a[k].price, a[k].size);
+      this.askHorizonBig = a.length < d ? undefined : a[d - 1].price;
+    }
+  }
+
+  /** True while the book holds bigints (a value beyond 2^53 was set since the last clear()). */
+  get isBig(): boolean {
+    return this.big !== undefined;
+  }
 
   /** Sets a level from exact integers (|v| <= 2^53-1); size 0 removes it. */
   setNum(bid: boolean, price: number, size: number): void {
@@ -174,12 +246,19 @@ export class DepthBook {
     for (let k = 0; k < this.asks.n; k++)
       b.asks.push({ price: BigInt(this.asks.priceAt(k)), size: BigInt(this.asks.sizeAt(k)) });
     this.big = b;
+    this.bidHorizonBig = this.bidHorizon === Number.NEGATIVE_INFINITY ? undefined : BigInt(this.bidHorizon);
+    this.askHorizonBig = this.askHorizon === Number.POSITIVE_INFINITY ? undefined : BigInt(this.askHorizon);
   }
 
   clear(): void {
     this.bids.clear();
     this.asks.clear();
     this.big = undefined;
+    this.pubDepth = 0;
+    this.bidHorizon = Number.NEGATIVE_INFINITY;
+    this.askHorizon = Number.POSITIVE_INFINITY;
+    this.bidHorizonBig = undefined;
+    this.askHorizonBig = undefined;
   }
 
   /** Levels per side (for stats). */
@@ -234,4 +313,11 @@ export class DepthBook {
       asks: levels(this.asks),
     };
   }
+}
+
+function push(out: LevelBuffer, price: number, size: number, side: number): void {
+  const n = out.n++;
+  out.prices[n] = price;
+  out.sizes[n] = size;
+  out.sides[n] = side;
 }

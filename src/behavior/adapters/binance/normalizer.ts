@@ -141,6 +141,9 @@ export class BinanceNormalizer {
   private sides: number[] = [];
   private nLevels = 0;
   private side = BID;
+  private readonly widenLevel = (bid: boolean, price: bigint, size: bigint) => {
+    this.collect(bid ? BID : ASK, price, size, this.nLevels++);
+  };
   private readonly collectLevel = (price: bigint, size: bigint) => {
     const n = this.nLevels++;
     this.prices[n] = price;
@@ -285,6 +288,7 @@ export class BinanceNormalizer {
         "OrderBook",
         sb.book.toTlv(sb.instrument.id, sc.msAsNs(Field.E), BigInt(L), this.depth, true),
       );
+      sb.book.markPublished(this.depth);
       this.counters.snapshots++;
       this.counters.syncs++;
       sb.state = SyncState.Live;
@@ -450,6 +454,15 @@ export class BinanceNormalizer {
     const sizes = lv.sizes;
     const sides = lv.sides;
     for (let i = 0; i < n; i++) book.setNum(sides[i] === BID, prices[i], sizes[i]);
+    if (book.isBig) {
+      // The book holds a value beyond 2^53 (an earlier event): the levels widen() adds may not fit a Number.
+      for (let i = 0; i < n; i++) this.collect(sides[i], BigInt(prices[i]), BigInt(sizes[i]), i);
+      this.nLevels = n;
+      this.finishBig(sb, U, u);
+      return;
+    }
+    // The levels that came into the consumers' published depth from beyond what they hold travel with the event.
+    book.widen(lv, BID, ASK);
     sb.lastUpdateId = u;
     sb.applied++;
     this.counters.applied++;
@@ -457,7 +470,13 @@ export class BinanceNormalizer {
       sb.crossed++;
       this.counters.crossedBooks++;
     }
-    this.publishDeltaRaw(sb, U, u, n, this.scanner.ms(Field.E));
+    this.publishDeltaRaw(sb, U, u, lv.n, this.scanner.ms(Field.E));
+  }
+
+  private collect(side: number, price: bigint, size: bigint, i: number): void {
+    this.prices[i] = price;
+    this.sizes[i] = size;
+    this.sides[i] = side;
   }
 
   /** applyParsed for an event with a value beyond 2^53: bigints into the book, value objects into publishAll. */
@@ -468,6 +487,21 @@ export class BinanceNormalizer {
     const sizes = this.sizes;
     const sides = this.sides;
     for (let i = 0; i < n; i++) book.set(sides[i] === BID ? "bid" : "ask", prices[i], sizes[i]);
+    this.finishBig(sb, U, u);
+  }
+
+  private finishBig(sb: SymbolBook, U: number, u: number): void {
+    const book = sb.book;
+    if (book.isBig) book.widenBig(this.widenLevel);
+    else {
+      // the event's values did not fit a Number, the book's do: widen() into Numbers, then bigints
+      const lv = this.lv;
+      lv.n = 0;
+      book.widen(lv, BID, ASK);
+      for (let i = 0; i < lv.n; i++)
+        this.collect(lv.sides[i], BigInt(lv.prices[i]), BigInt(lv.sizes[i]), this.nLevels++);
+    }
+    const n = this.nLevels;
     sb.lastUpdateId = u;
     sb.applied++;
     this.counters.applied++;
