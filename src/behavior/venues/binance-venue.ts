@@ -1,7 +1,7 @@
 import type { ServerWebSocket } from "bun";
-import { parseDecimal } from "../../core/fixed-point.ts";
 import { InstrumentId } from "../../data/instrument-id.ts";
 import { BinanceOrderDesk, type BinanceOrderDeskOptions } from "./binance-orders.ts";
+import { deriveSnapshot, type KnownRange, knownRange, snapshotLimit } from "./binance-venue-book.ts";
 import { type CaptureRecord, loadCaptureRecords, playRecords } from "./capture-records.ts";
 
 /**
@@ -18,7 +18,9 @@ import { type CaptureRecord, loadCaptureRecords, playRecords } from "./capture-r
  * has buffered the events the Binance procedure needs). Every later request gets a snapshot DERIVED from the venue's
  * own reference book at the current stream position: the recorded snapshot plus every captured depth event up to
  * here, applied by the sync rules (dropped and corrupted events included: they are the venue's truth, only their
- * delivery was damaged). Its lastUpdateId is the u of the last event applied. If no depth event of the symbol has
+ * delivery was damaged). Its lastUpdateId is the u of the last event applied. It holds only the levels inside the
+ * recorded snapshot's price range (where the capture knows every level; binance-venue-book.ts), at most 1000 per
+ * side: the exact best levels of the true book, fewer than 1000 when the price moved away from that range. If no depth event of the symbol has
  * been streamed on the current connection yet, the answer waits for the next one (so a USD-M client finds an event
  * with U <= lastUpdateId <= u in its buffer).
  *
@@ -93,6 +95,8 @@ interface RefBook {
   valid: boolean;
   straddleIndex: number;
   recorded?: string;
+  /** Where the reference book is the true book (binance-venue-book.ts): derived snapshots stay inside it. */
+  range: KnownRange;
   recordedAt: number;
   requests: number;
   servedRecorded: boolean;
@@ -137,6 +141,7 @@ export async function startBinanceVenue(options: BinanceVenueOptions): Promise<B
         valid: false,
         straddleIndex: straddle?.index ?? Number.MAX_SAFE_INTEGER,
         recorded: e.record.raw,
+        range: knownRange(e.snapshot, snapshotLimit(e.record.url!)),
         recordedAt: e.index,
         requests: 0,
         servedRecorded: false,
@@ -177,9 +182,7 @@ export async function startBinanceVenue(options: BinanceVenueOptions): Promise<B
 
   const derivedBody = (ref: RefBook): string => {
     stats.derivedSnapshots++;
-    const bids = [...ref.bids].sort((x, y) => cmp(y[0], x[0])).slice(0, 1000);
-    const asks = [...ref.asks].sort((x, y) => cmp(x[0], y[0])).slice(0, 1000);
-    return JSON.stringify({ lastUpdateId: ref.lastUpdateId, bids, asks });
+    return JSON.stringify(deriveSnapshot(ref.bids, ref.asks, ref.lastUpdateId, ref.range));
   };
 
   const applyRef = (e: Entry) => {
@@ -414,12 +417,6 @@ function restHeaders(requests: number): Record<string, string> {
 function setLevel(side: Map<string, string>, price: string, qty: string): void {
   if (/^0(\.0*)?$/.test(qty)) side.delete(price);
   else side.set(price, qty);
-}
-
-function cmp(a: string, b: string): number {
-  const x = parseDecimal(a, 8);
-  const y = parseDecimal(b, 8);
-  return x < y ? -1 : x > y ? 1 : 0;
 }
 
 /** `"0.32332000"` -> `"0.323320001"`: the first size of the first level gets a 9th, non-zero decimal. */

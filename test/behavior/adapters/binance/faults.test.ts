@@ -52,6 +52,24 @@ describe("Binance collector fault handling", () => {
     expectFinalTopMatchesLastTicker(run, SPOT_2024);
   });
 
+  test("a dropped depth event at each of events 95..105: every top-of-book check holds after the resync", async () => {
+    const failures: string[] = [];
+    for (let n = 95; n <= 105; n++) {
+      const run = await runCollector({
+        capture: SPOT_2024,
+        market: "spot",
+        symbols: ["BTCUSDT"],
+        venue: { drop: [wsIndexOfDepthEvent(SPOT_2024, n)] },
+      });
+      const c = run.client.normalizer!.counters;
+      const [checked, matched] = checkTopAfterEachDelta(run.tlvs, capturedTickers(SPOT_2024));
+      if (c.gaps !== 1 || c.syncs !== 2 || c.applied !== 893 || matched !== checked || checked < 735) {
+        failures.push(`${n}: gaps ${c.gaps} syncs ${c.syncs} applied ${c.applied} tops ${matched}/${checked}`);
+      }
+    }
+    expect(failures).toEqual([]);
+  }, 20_000);
+
   test("a corrupted depth event is counted, then rebuilt through a resync", async () => {
     const run = await runCollector({
       capture: SPOT_2024,

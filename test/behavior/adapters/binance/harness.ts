@@ -193,11 +193,16 @@ export function checkTopAfterEachDelta(tlvs: Tlv[], tickers: Ticker[]): [number,
     const u = Number(value.lastUpdateId);
     const u0 = prevU.get(key) ?? 0;
     prevU.set(key, u);
-    let latest: Ticker | undefined;
-    for (const t of bySymbol.get(key) ?? []) {
-      if (t.u > u) break;
-      if (t.u > u0) latest = t;
+    // the last ticker (sorted by u) with u' <= u, by binary search; it counts if u' > u0
+    const list = bySymbol.get(key) ?? [];
+    let lo = 0;
+    let hi = list.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (list[mid].u <= u) lo = mid + 1;
+      else hi = mid;
     }
+    const latest = lo > 0 && list[lo - 1].u > u0 ? list[lo - 1] : undefined;
     if (!latest) continue;
     checked++;
     if (sameTop(b, latest)) matched++;
