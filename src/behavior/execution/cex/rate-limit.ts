@@ -55,13 +55,17 @@ export class DecayingCounter {
       await delayMs(Number((waitUs + 999n) / 1000n));
     }
     this.inFlight += c;
+    // The venue counts the call when it arrives, somewhere between now (the send) and the answer. Settling with the
+    // level decayed only up to the send, and decaying the sum from the answer on, never under-counts what the venue
+    // holds (settling with the level decayed to the answer could, by the time in flight: a burst then hit the limit).
+    const sentUs = this.clock();
     let done = false;
     return () => {
       if (done) return;
       done = true;
       this.inFlight -= c;
       const t = this.clock();
-      this.levelMicro = this.levelAt(t) + c;
+      this.levelMicro = this.levelAt(sentUs < this.atUs ? this.atUs : sentUs) + c;
       this.atUs = t;
     };
   }
