@@ -53,7 +53,7 @@ export async function playRecords<T extends { recvNs: bigint | null }>(
   records: readonly T[],
   speed: number,
   emit: (record: T, index: number) => void | Promise<void>,
-  options: { signal?: AbortSignal; /** whole milliseconds */ defaultGapMs?: number; batch?: number } = {},
+  options: { signal?: AbortSignal /** whole milliseconds */; defaultGapMs?: number; batch?: number } = {},
 ): Promise<void> {
   const gapNs = BigInt(Math.trunc(options.defaultGapMs ?? 10)) * 1_000_000n;
   const batch = options.batch ?? 256;
