@@ -2,21 +2,27 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { chmodSync, readdirSync, readFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import type { UnixSocketListener } from "bun";
-import { type Address, parseAbi } from "viem";
 import { DASHBOARD_STATUS_TLV, readStatus } from "../../../src/behavior/dashboard/status-frame.ts";
 import { serveControl } from "../../../src/behavior/supervisor/control.ts";
 import type { ServiceSpec } from "../../../src/behavior/supervisor/services.ts";
 import { Supervisor } from "../../../src/behavior/supervisor/supervisor.ts";
 import { BusClient, Role } from "../../../src/behavior/transport/bus-client.ts";
 import { loadConfig } from "../../../src/core/config.ts";
-import type { InstrumentId } from "../../../src/data/instrument-id.ts";
-import type { PoolState } from "../../../src/data/tlv-layouts.ts";
 import { FrameBuilder } from "../../../src/rules/builder.ts";
 import { StreamFramer } from "../../../src/rules/framer.ts";
 import type { FrameParser } from "../../../src/rules/parser.ts";
 import { Child, Until } from "../relay/helpers.ts";
 import { tempDir } from "./helpers.ts";
-import { CHAIN_ID, deployMarket, EXECUTOR_KEY, type Market, mine, predictOut, signalFor } from "./onchain/helpers.ts";
+import {
+  CHAIN_ID,
+  deployMarket,
+  EXECUTOR_KEY,
+  type Market,
+  mine,
+  predictOut,
+  signalFor,
+  v2PoolState,
+} from "./onchain/helpers.ts";
 
 /**
  * Issue 9: keys are "never logged, never in status output, never sent to the dashboard". The execution service runs
@@ -29,7 +35,6 @@ import { CHAIN_ID, deployMarket, EXECUTOR_KEY, type Market, mine, predictOut, si
 const ROOT = resolve(import.meta.dir, "../../..");
 const KEY_HEX = EXECUTOR_KEY.slice(2).toLowerCase();
 const KEY_BYTES = Uint8Array.from(Buffer.from(KEY_HEX, "hex"));
-const pairAbi = parseAbi(["function getReserves() view returns (uint112,uint112,uint32)"]);
 
 /** Where the key shows in these bytes (text any case, or raw), or undefined. */
 function keyIn(bytes: Uint8Array): string | undefined {
@@ -181,7 +186,7 @@ describe("the private key is never sent to the dashboard (live on-chain executio
         market.send(
           md
             .begin()
-            .add("PoolState", await poolState(m, pool))
+            .add("PoolState", await v2PoolState(m, pool))
             .finish(),
         );
       // the pool states are in the engine before the signal goes (relays keep order per publisher only): the
@@ -246,28 +251,3 @@ describe("the private key is never sent to the dashboard (live on-chain executio
     }
   }, 60_000);
 });
-
-async function poolState(m: Market, pool: InstrumentId): Promise<PoolState> {
-  const [r0, r1] = (await m.chain.publicClient.readContract({
-    address: pool.address as Address,
-    abi: pairAbi,
-    functionName: "getReserves",
-  })) as readonly [bigint, bigint, number];
-  return {
-    pool,
-    blockNumber: await m.chain.publicClient.getBlockNumber(),
-    timestampNs: 0n,
-    token0: m.token0.toLowerCase() as `0x${string}`,
-    token1: m.token1.toLowerCase() as `0x${string}`,
-    feePpm: 3000,
-    tickSpacing: 0,
-    token0Decimals: 18,
-    token1Decimals: 18,
-    protocol: 2,
-    reserve0: r0,
-    reserve1: r1,
-    sqrtPriceX96: 0n,
-    liquidity: 0n,
-    tick: 0,
-  };
-}

@@ -1,22 +1,28 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { type Address, parseAbi } from "viem";
 import { reconcileFills } from "../../../src/behavior/backtest/reconcile-fills.ts";
 import { ExecutionEngine, type LiveRouter } from "../../../src/behavior/execution/engine.ts";
 import { referencePrice } from "../../../src/behavior/execution/market-state.ts";
 import type { OnchainExecutor } from "../../../src/behavior/execution/onchain/onchain-executor.ts";
-import type { InstrumentId } from "../../../src/data/instrument-id.ts";
-import type { Fill, PoolState, TlvName, TlvValues } from "../../../src/data/tlv-layouts.ts";
+import type { Fill, TlvName, TlvValues } from "../../../src/data/tlv-layouts.ts";
 import { FrameBuilder } from "../../../src/rules/builder.ts";
 import { ErrorCode } from "../../../src/rules/error-codes.ts";
 import { FrameParser } from "../../../src/rules/parser.ts";
 import { decodeFrames, E8, testConfig } from "./helpers.ts";
-import { deployMarket, type Market, mine, predictOut, signalFor, startExecutor, T0_NS } from "./onchain/helpers.ts";
+import {
+  deployMarket,
+  type Market,
+  mine,
+  predictOut,
+  signalFor,
+  startExecutor,
+  T0_NS,
+  v2PoolState,
+} from "./onchain/helpers.ts";
 
 /**
  * Live fills in the engine's portfolio: the Fills of a mined arbitrage transaction move the engine's token balances,
  * cash and P&L exactly as the paper swap path's Fills do, and P&L recomputed from the Fill frames alone reconciles.
  */
-const pairAbi = parseAbi(["function getReserves() view returns (uint112,uint112,uint32)"]);
 
 /** Feeds frames to an engine through a real FrameParser check (deterministic clock: the frame timestamps). */
 function feeder(engine: ExecutionEngine) {
@@ -28,31 +34,6 @@ function feeder(engine: ExecutionEngine) {
     const frame = b.finish();
     if (parser.check(frame) !== ErrorCode.Ok) throw new Error("test frame invalid");
     engine.onFrame(frame, parser);
-  };
-}
-
-async function poolState(m: Market, pool: InstrumentId): Promise<PoolState> {
-  const [r0, r1] = (await m.chain.publicClient.readContract({
-    address: pool.address as Address,
-    abi: pairAbi,
-    functionName: "getReserves",
-  })) as readonly [bigint, bigint, number];
-  return {
-    pool,
-    blockNumber: await m.chain.publicClient.getBlockNumber(),
-    timestampNs: 0n,
-    token0: m.token0.toLowerCase() as `0x${string}`,
-    token1: m.token1.toLowerCase() as `0x${string}`,
-    feePpm: 3000,
-    tickSpacing: 0,
-    token0Decimals: 18,
-    token1Decimals: 18,
-    protocol: 2,
-    reserve0: r0,
-    reserve1: r1,
-    sqrtPriceX96: 0n,
-    liquidity: 0n,
-    tick: 0,
   };
 }
 
@@ -88,7 +69,7 @@ describe("on-chain Fills enter the engine's portfolio", () => {
     const feedPaper = feeder(paper);
 
     for (const pool of [m.pairA, m.pairB]) {
-      const state = await poolState(m, pool);
+      const state = await v2PoolState(m, pool);
       feedLive(1, [["PoolState", state]]);
       feedPaper(1, [["PoolState", state]]);
     }

@@ -1,18 +1,26 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { type Address, parseAbi } from "viem";
 import { ledgerFromFills } from "../../../src/behavior/backtest/reconcile-fills.ts";
 import { sendControl } from "../../../src/behavior/execution/control-client.ts";
 import { e16ToE8 } from "../../../src/behavior/execution/portfolio.ts";
 import { BusClient, Role } from "../../../src/behavior/transport/bus-client.ts";
-import type { Fill, PoolState } from "../../../src/data/tlv-layouts.ts";
+import type { Fill } from "../../../src/data/tlv-layouts.ts";
 import { FrameBuilder } from "../../../src/rules/builder.ts";
 import type { FrameParser } from "../../../src/rules/parser.ts";
 import { Child, startRelay, Until } from "../relay/helpers.ts";
 import { BINANCE_KEY, BINANCE_SECRET, BTCUSDT, replayBinance, startBinance } from "./cex/helpers.ts";
 import { tempDir } from "./helpers.ts";
-import { CHAIN_ID, deployMarket, EXECUTOR_KEY, type Market, mine, predictOut, signalFor } from "./onchain/helpers.ts";
+import {
+  CHAIN_ID,
+  deployMarket,
+  EXECUTOR_KEY,
+  type Market,
+  mine,
+  predictOut,
+  signalFor,
+  v2PoolState,
+} from "./onchain/helpers.ts";
 
 /**
  * The execution service (main.ts) with --live-onchain / --live-cex: refusals without keys, and a signal that passes
@@ -71,8 +79,6 @@ describe("live flags refuse to start without their configuration and keys", () =
     expect(half.stderr).not.toContain("my-secret-api-key-value");
   });
 });
-
-const pairAbi = parseAbi(["function getReserves() view returns (uint112,uint112,uint32)"]);
 
 describe("--live-onchain through the real relays on anvil", () => {
   let m: Market;
@@ -138,28 +144,7 @@ describe("--live-onchain through the real relays on anvil", () => {
 
       // the pools' state as a collector would publish it, read from the chain
       for (const pool of [m.pairA, m.pairB]) {
-        const [r0, r1] = (await m.chain.publicClient.readContract({
-          address: pool.address as Address,
-          abi: pairAbi,
-          functionName: "getReserves",
-        })) as readonly [bigint, bigint, number];
-        const state: PoolState = {
-          pool,
-          blockNumber: await m.chain.publicClient.getBlockNumber(),
-          timestampNs: 0n,
-          token0: m.token0.toLowerCase() as `0x${string}`,
-          token1: m.token1.toLowerCase() as `0x${string}`,
-          feePpm: 3000,
-          tickSpacing: 0,
-          token0Decimals: 18,
-          token1Decimals: 18,
-          protocol: 2,
-          reserve0: r0,
-          reserve1: r1,
-          sqrtPriceX96: 0n,
-          liquidity: 0n,
-          tick: 0,
-        };
+        const state = await v2PoolState(m, pool);
         market.send(md.begin().add("PoolState", state).finish());
       }
       const statusOf = (id: bigint) =>

@@ -28,7 +28,7 @@ import {
 import { NonceManager } from "../../../../src/behavior/execution/onchain/nonce-manager.ts";
 import { OnchainExecutor, type PoolInfo } from "../../../../src/behavior/execution/onchain/onchain-executor.ts";
 import { InstrumentId } from "../../../../src/data/instrument-id.ts";
-import type { ArbitrageSignal } from "../../../../src/data/tlv-layouts.ts";
+import type { ArbitrageSignal, PoolState } from "../../../../src/data/tlv-layouts.ts";
 import { VenueId } from "../../../../src/data/venues.ts";
 import { compileTestContracts } from "../../amm/evm/compileTestContracts.ts";
 import { type Anvil, startAnvil } from "../../amm/evm/startAnvil.ts";
@@ -280,11 +280,7 @@ export async function predictOut(m: Market, route: InstrumentId[], amountIn: big
     const info = m.pools.get(iid.toString())!;
     let state: PoolEntry["state"];
     if (info.protocol === 2) {
-      const [r0, r1] = (await m.chain.publicClient.readContract({
-        address: iid.address as Address,
-        abi: pairAbi,
-        functionName: "getReserves",
-      })) as readonly [bigint, bigint, number];
+      const [r0, r1] = await reserves(m, iid);
       const empty = createPoolState({ pool: iid, protocol: 2, feePpm: 3000, token0Decimals: 18, token1Decimals: 18 });
       state = { ...(empty as V2PoolState), reserve0: r0, reserve1: r1, ready: true } as PoolEntry["state"];
     } else {
@@ -309,6 +305,38 @@ export async function predictOut(m: Market, route: InstrumentId[], amountIn: big
   return legs[legs.length - 1].amountOut;
 }
 
+/** A V2 pair's reserves on the chain now. */
+export async function reserves(m: Market, pair: InstrumentId): Promise<readonly [bigint, bigint]> {
+  const [r0, r1] = (await m.chain.publicClient.readContract({
+    address: pair.address as Address,
+    abi: pairAbi,
+    functionName: "getReserves",
+  })) as readonly [bigint, bigint, number];
+  return [r0, r1];
+}
+
+/** A V2 pair's PoolState as a collector would publish it, read from the chain. */
+export async function v2PoolState(m: Market, pool: InstrumentId): Promise<PoolState> {
+  const [r0, r1] = await reserves(m, pool);
+  return {
+    pool,
+    blockNumber: await m.chain.publicClient.getBlockNumber(),
+    timestampNs: 0n,
+    token0: m.token0.toLowerCase() as `0x${string}`,
+    token1: m.token1.toLowerCase() as `0x${string}`,
+    feePpm: 3000,
+    tickSpacing: 0,
+    token0Decimals: 18,
+    token1Decimals: 18,
+    protocol: 2,
+    reserve0: r0,
+    reserve1: r1,
+    sqrtPriceX96: 0n,
+    liquidity: 0n,
+    tick: 0,
+  };
+}
+
 export async function balanceOf(m: Market, token: Address, who: Address): Promise<bigint> {
   return (await m.chain.publicClient.readContract({
     address: token,
@@ -328,11 +356,7 @@ export async function mine(m: Market): Promise<void> {
 
 /** Another account swaps quote for base on a V2 pair directly (pays, then swap): the price moves against us. */
 export async function competitorBuysBase(m: Market, pair: InstrumentId, quoteIn: bigint, tipWei: bigint): Promise<Hex> {
-  const [r0, r1] = (await m.chain.publicClient.readContract({
-    address: pair.address as Address,
-    abi: pairAbi,
-    functionName: "getReserves",
-  })) as readonly [bigint, bigint, number];
+  const [r0, r1] = await reserves(m, pair);
   const quoteIs0 = m.quote === m.token0;
   const [rIn, rOut] = quoteIs0 ? [r0, r1] : [r1, r0];
   const out = (quoteIn * 997n * rOut) / (rIn * 1000n + quoteIn * 997n);
