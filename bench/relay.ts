@@ -29,6 +29,21 @@ import { SourceType } from "../src/data/venues.ts";
 import { FrameBuilder } from "../src/rules/builder.ts";
 import { ErrorCode } from "../src/rules/error-codes.ts";
 import { FrameParser } from "../src/rules/parser.ts";
+import {
+  BenchError,
+  type Endpoint,
+  type FromWorker,
+  type FwdDone,
+  type FwdSpec,
+  type Percentiles,
+  type PubDone,
+  type PubSpec,
+  type SubDone,
+  type SubSpec,
+  type ToWorker,
+  RelayWorker as Worker,
+  type WorkerSpec,
+} from "./lib/relay-workers.ts";
 
 export interface BenchRelayOptions {
   /** One short round: a smoke run, numbers are rough. Writes JSON only when `outDir` is given. */
@@ -141,75 +156,6 @@ function sleepUntil(ns: number): void {
 // ---- workers (child processes of this file) ----------------------------------------------------------------------
 
 type System = "ap" | "nats";
-/** A relay socket, or a nats server and subject. */
-interface Endpoint {
-  system: System;
-  socket?: string;
-  url?: string;
-  subject?: string;
-}
-interface PubSpec {
-  worker: "pub";
-  to: Endpoint;
-  frames: number;
-  /** 0: as fast as backpressure and the window allow; else frames per second, paced. */
-  rate: number;
-  /** Most frames sent and not yet acknowledged by the slowest subscriber. */
-  window: number;
-}
-interface SubSpec {
-  worker: "sub";
-  from: Endpoint;
-  connections: number;
-  frames: number;
-  /** Record latency for frames with a sequence above this (earlier ones warm up the path). */
-  warmup: number;
-  latency: boolean;
-}
-interface FwdSpec {
-  worker: "fwd";
-  from: Endpoint;
-  to: Endpoint;
-}
-type WorkerSpec = PubSpec | SubSpec | FwdSpec;
-
-type ToWorker = { cmd: "go" } | { cmd: "ack"; n: number } | { cmd: "stop" };
-interface PubDone {
-  ev: "done";
-  t0: number;
-  t1: number;
-  sent: number;
-  refused: number;
-}
-interface SubDone {
-  ev: "done";
-  tDone: number;
-  received: number[];
-  sequenceErrors: number;
-  badFrames: number;
-  latencyNs: Percentiles | null;
-}
-interface FwdDone {
-  ev: "done";
-  forwarded: number;
-  refused: number;
-}
-type FromWorker =
-  | { ev: "ready" }
-  | { ev: "progress"; n: number }
-  | { ev: "error"; message: string }
-  | PubDone
-  | SubDone
-  | FwdDone;
-
-interface Percentiles {
-  p50: number;
-  p99: number;
-  p999: number;
-  max: number;
-  samples: number;
-}
-
 function send(message: FromWorker): void {
   process.send?.(message);
 }
@@ -489,98 +435,6 @@ function median(xs: number[]): number {
 }
 
 /** Fails a wait that should have been met long before: a bound, never a way to wait for something. */
-class BenchError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = "BenchError";
-  }
-}
-
-/** A child of this file in --worker mode, talking over Bun's IPC channel. */
-class Worker {
-  readonly proc: Subprocess;
-  readonly label: string;
-  private readonly queued: FromWorker[] = [];
-  private waiter: { ev: string; resolve: (m: FromWorker) => void; reject: (e: Error) => void } | undefined;
-  onProgress: ((n: number) => void) | undefined;
-  private failure: Error | undefined;
-  private exiting = false;
-
-  constructor(spec: WorkerSpec, label: string) {
-    this.label = label;
-    this.proc = Bun.spawn({
-      cmd: [process.execPath, import.meta.path, "--worker", JSON.stringify(spec)],
-      stdin: "ignore",
-      stdout: "ignore",
-      stderr: "inherit",
-      serialization: "json",
-      ipc: (message: FromWorker) => this.onMessage(message),
-    });
-    this.proc.exited.then((code) => {
-      if (!this.exiting) this.fail(new BenchError(`worker ${label} exited (code ${code}) before it was done`));
-    });
-  }
-
-  private onMessage(m: FromWorker): void {
-    if (m.ev === "progress") this.onProgress?.(m.n);
-    else if (m.ev === "error") this.fail(new BenchError(`worker ${this.label} failed: ${m.message}`));
-    else if (this.waiter?.ev === m.ev) {
-      const w = this.waiter;
-      this.waiter = undefined;
-      w.resolve(m);
-    } else this.queued.push(m);
-  }
-
-  private fail(e: Error): void {
-    this.failure ??= e;
-    const w = this.waiter;
-    this.waiter = undefined;
-    w?.reject(e);
-  }
-
-  /** The next message `ev` from the worker; rejects if it fails, exits, or takes longer than `withinMs`. */
-  next<T extends FromWorker>(ev: T["ev"], withinMs: number): Promise<T> {
-    const i = this.queued.findIndex((m) => m.ev === ev);
-    if (i >= 0) return Promise.resolve(this.queued.splice(i, 1)[0] as T);
-    if (this.failure) return Promise.reject(this.failure);
-    return new Promise<T>((resolve, reject) => {
-      const timer = setTimeout(() => {
-        this.waiter = undefined;
-        reject(new BenchError(`worker ${this.label}: no "${ev}" within ${withinMs} ms`));
-      }, withinMs);
-      this.waiter = {
-        ev,
-        resolve: (m) => {
-          clearTimeout(timer);
-          resolve(m as T);
-        },
-        reject: (e) => {
-          clearTimeout(timer);
-          reject(e);
-        },
-      };
-    });
-  }
-
-  tell(m: ToWorker): void {
-    this.proc.send(m);
-  }
-
-  /** Asks the worker to exit (after its last message), killing it if it has not within 5 s. */
-  async end(): Promise<void> {
-    if (this.proc.exitCode === null && this.proc.signalCode === null) {
-      this.exiting = true;
-      try {
-        this.proc.send({ cmd: "stop" } satisfies ToWorker);
-      } catch {
-        // the channel is already closed: it is exiting
-      }
-      const bound = setTimeout(() => this.proc.kill("SIGKILL"), 5000);
-      await this.proc.exited;
-      clearTimeout(bound);
-    }
-  }
-}
 
 /** A relay or nats-server child, kept for the whole run. */
 interface Broker {

@@ -44,7 +44,13 @@ export interface SubSpec {
   warmup: number;
   latency: boolean;
 }
-export type WorkerSpec = PubSpec | SubSpec;
+/** Forwards everything from one endpoint to another (the chain's middle hop). */
+export interface FwdSpec {
+  worker: "fwd";
+  from: Endpoint;
+  to: Endpoint;
+}
+export type WorkerSpec = PubSpec | SubSpec | FwdSpec;
 export type ToWorker = { cmd: "go" } | { cmd: "ack"; n: number } | { cmd: "stop" };
 export interface Percentiles {
   p50: number;
@@ -70,12 +76,18 @@ export interface SubDone {
   /** ns, publisher send to subscriber receive. */
   latencyNs: Percentiles | null;
 }
+export interface FwdDone {
+  ev: "done";
+  forwarded: number;
+  refused: number;
+}
 export type FromWorker =
   | { ev: "ready" }
   | { ev: "progress"; n: number }
   | { ev: "error"; message: string }
   | PubDone
-  | SubDone;
+  | SubDone
+  | FwdDone;
 
 /** Fails a wait that should have been met long before: a bound, never a way to wait for something. */
 export class BenchError extends Error {
