@@ -7,12 +7,14 @@ import {
   type ExecutionServiceConfig,
 } from "../../../src/behavior/execution/config.ts";
 import { ExecutionEngine } from "../../../src/behavior/execution/engine.ts";
+import { BusClient, Role } from "../../../src/behavior/transport/bus-client.ts";
 import { InstrumentId } from "../../../src/data/instrument-id.ts";
 import type { OrderRequest, TlvName, TlvValues } from "../../../src/data/tlv-layouts.ts";
 import { VenueId } from "../../../src/data/venues.ts";
 import { FrameBuilder } from "../../../src/rules/builder.ts";
 import { ErrorCode } from "../../../src/rules/error-codes.ts";
 import { FrameParser } from "../../../src/rules/parser.ts";
+import { Until } from "../relay/helpers.ts";
 
 export const BTC = InstrumentId.spot(VenueId.Kraken, "BTC", "USD");
 export const ETH = InstrumentId.spot(VenueId.Kraken, "ETH", "USD");
@@ -172,4 +174,24 @@ export function breakerFrames(out: Out[]): Record<string, unknown>[] {
 export function tempDir(): { dir: string; [Symbol.dispose](): void } {
   const dir = mkdtempSync("/tmp/ap-exec-");
   return { dir, [Symbol.dispose]: () => rmSync(dir, { recursive: true, force: true }) };
+}
+
+/** A client of the execution relay collecting every OrderStatus, Fill and CircuitBreaker it receives. */
+export function executionListener(socketPath: string, role: number = Role.Subscriber) {
+  const received: { type: number; value: Record<string, unknown> }[] = [];
+  const events = new Until();
+  const client = new BusClient({
+    socketPath,
+    domain: 3,
+    source: 21,
+    role,
+    types: [41, 42, 71],
+    onFrame: (_f, parser: FrameParser) => {
+      for (let ok = parser.firstTlv(); ok; ok = parser.nextTlv()) {
+        received.push({ type: parser.tlvType, value: parser.readTlv()! });
+      }
+      events.check();
+    },
+  });
+  return { client, received, events };
 }

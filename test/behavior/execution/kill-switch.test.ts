@@ -3,18 +3,12 @@ import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { BusClient, Role } from "../../../src/behavior/transport/bus-client.ts";
 import { FrameBuilder } from "../../../src/rules/builder.ts";
-import type { FrameParser } from "../../../src/rules/parser.ts";
-import { Child, startRelay, Until } from "../relay/helpers.ts";
-import { BTC, E8, px, tempDir } from "./helpers.ts";
+import { Child, startRelay } from "../relay/helpers.ts";
+import { BTC, E8, executionListener, px, tempDir } from "./helpers.ts";
 
 const ROOT = join(import.meta.dir, "../../..");
 const ENGINE = join(ROOT, "src/behavior/execution/main.ts");
 const RUN_CLI = join(import.meta.dir, "fixtures/run-cli.ts");
-
-interface Received {
-  type: number;
-  value: Record<string, unknown>;
-}
 
 /** Runs `ap <cmd>` (the cli/ file through citty) and returns its output and exit code. */
 async function ap(cmd: string, args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
@@ -44,20 +38,7 @@ describe("kill switch through the real relays (ap halt / ap resume)", () => {
     });
     await engine.waitStdout(/^ready .+$/m);
 
-    const received: Received[] = [];
-    const events = new Until();
-    const strategy = new BusClient({
-      socketPath: join(dir, "execution.sock"),
-      domain: 3,
-      source: 21,
-      role: Role.Both,
-      types: [41, 42, 71],
-      onFrame: (_f, parser: FrameParser) => {
-        for (let ok = parser.firstTlv(); ok; ok = parser.nextTlv())
-          received.push({ type: parser.tlvType, value: parser.readTlv()! });
-        events.check();
-      },
-    });
+    const { client: strategy, received, events } = executionListener(join(dir, "execution.sock"), Role.Both);
     const market = new BusClient({
       socketPath: join(dir, "market-data.sock"),
       domain: 1,

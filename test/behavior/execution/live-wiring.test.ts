@@ -10,7 +10,7 @@ import { FrameBuilder } from "../../../src/rules/builder.ts";
 import type { FrameParser } from "../../../src/rules/parser.ts";
 import { Child, startRelay, Until } from "../relay/helpers.ts";
 import { BINANCE_KEY, BINANCE_SECRET, BTCUSDT, replayBinance, startBinance } from "./cex/helpers.ts";
-import { tempDir } from "./helpers.ts";
+import { executionListener, tempDir } from "./helpers.ts";
 import {
   CHAIN_ID,
   deployMarket,
@@ -112,20 +112,7 @@ describe("--live-onchain through the real relays on anvil", () => {
       expect(engine.stderr).toContain("LIVE ON-CHAIN EXECUTION");
       expect(engine.stderr).toContain(m.account.address);
 
-      const received: { type: number; value: Record<string, unknown> }[] = [];
-      const events = new Until();
-      const listener = new BusClient({
-        socketPath: join(dir, "execution.sock"),
-        domain: 3,
-        source: 21,
-        role: Role.Subscriber,
-        types: [41, 42, 71],
-        onFrame: (_f, parser: FrameParser) => {
-          for (let ok = parser.firstTlv(); ok; ok = parser.nextTlv())
-            received.push({ type: parser.tlvType, value: parser.readTlv()! });
-          events.check();
-        },
-      });
+      const { client: listener, received, events } = executionListener(join(dir, "execution.sock"));
       const market = new BusClient({
         socketPath: join(dir, "market-data.sock"),
         domain: 1,
