@@ -2,8 +2,6 @@ import { DEFAULT_LIMITS } from "../../../core/limits.ts";
 import { InstrumentId } from "../../../data/instrument-id.ts";
 import type { BookDelta } from "../../../data/tlv-layouts.ts";
 import { OrderBook } from "../../market/order-book.ts";
-import type { MarketPublisher } from "../common/market-publisher.ts";
-import { BookChecksum } from "./checksum.ts";
 import {
   BAD_DECIMAL,
   decimalScan,
@@ -12,7 +10,9 @@ import {
   scanEpochMicros,
   scanEpochSecondsNs,
   scanRfc3339Ns,
-} from "./decimal-scan.ts";
+} from "../common/decimal-scan.ts";
+import type { MarketPublisher } from "../common/market-publisher.ts";
+import { BookChecksum } from "./checksum.ts";
 import { instrumentMeta, instrumentsFromV2Snapshot, type KrakenInstrument } from "./instrument-provider.ts";
 import { JsonCursor, parseJsonKeepNumbers } from "./json-cursor.ts";
 

@@ -1,6 +1,6 @@
 import { InstrumentId } from "../../../data/instrument-id.ts";
 import type { InstrumentMeta } from "../../../data/tlv-layouts.ts";
-import { BAD_DECIMAL, plainDecimal, scanDecimal } from "./decimal-scan.ts";
+import { BAD_DECIMAL, plainDecimal, scanDecimal } from "../common/decimal-scan.ts";
 import { KrakenError } from "./errors.ts";
 import { parseJsonKeepNumbers } from "./json-cursor.ts";
 

@@ -1,6 +1,5 @@
 import { describe, expect, test } from "bun:test";
 import { readFileSync } from "node:fs";
-import { krakenBookChecksum, krakenChecksumInput } from "../../../../src/behavior/adapters/kraken/checksum.ts";
 import {
   BAD_DECIMAL,
   decimalScan,
@@ -8,7 +7,8 @@ import {
   scanDecimal,
   scanEpochSecondsNs,
   scanRfc3339Ns,
-} from "../../../../src/behavior/adapters/kraken/decimal-scan.ts";
+} from "../../../../src/behavior/adapters/common/decimal-scan.ts";
+import { krakenBookChecksum, krakenChecksumInput } from "../../../../src/behavior/adapters/kraken/checksum.ts";
 import { OrderBook } from "../../../../src/behavior/market/order-book.ts";
 import { parseDecimal } from "../../../../src/core/fixed-point.ts";
 import { fixture } from "./harness.ts";
