@@ -796,7 +796,7 @@ export async function benchRelay(options: BenchRelayOptions = {}): Promise<Relay
   const quick = options.quick ?? false;
   const plan: Plan = quick
     ? { rounds: 1, throughputFrames: 20_000, latencyFrames: 3_000, warmup: 500, rate: 10_000, window: 8192 }
-    : { rounds: 3, throughputFrames: 200_000, latencyFrames: 30_000, warmup: 5_000, rate: 10_000, window: 16_384 };
+    : { rounds: 3, throughputFrames: 200_000, latencyFrames: 50_000, warmup: 20_000, rate: 10_000, window: 16_384 };
   const log = (line: string) => {
     if (!options.json && !options.quiet) process.stderr.write(`${line}\n`);
   };
