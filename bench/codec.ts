@@ -248,7 +248,24 @@ function codecCases(): Case[] {
         sink.exchangeTsNs = b.exchangeTsNs;
         sink.updateId = b.updateId;
         sink.flags = b.flags;
-        consumeLevels(b.bids, b.asks);
+        // the levels through the view's list cursors: no level objects (b.bids / b.asks would make them)
+        let sum = 0;
+        const nb = b.bidsLength;
+        const na = b.asksLength;
+        for (let i = 0; i < nb; i++) {
+          const l = b.bidsAt(i);
+          sink.lastBidPrice = l.price;
+          sink.lastBidSize = l.size;
+          sum += l.orderCount;
+        }
+        for (let i = 0; i < na; i++) {
+          const l = b.asksAt(i);
+          sink.lastAskPrice = l.price;
+          sink.lastAskSize = l.size;
+          sum += l.orderCount;
+        }
+        sink.levelCount = nb + na;
+        sink.orderCountSum = sum;
       }
     }
     return 1;
