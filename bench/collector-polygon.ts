@@ -1,6 +1,7 @@
 /**
  * Polygon collector throughput: eth_subscription messages (the captured Uniswap V3 day, 3485 logs, as a node sends
- * them) -> JSON-RPC dispatch -> exact log decoding -> de-duplication -> built PoolSwap/PoolMint/PoolBurn frames,
+ * them) -> the in-place scanner (JSON.parse only for what it declines) -> exact log decoding -> de-duplication ->
+ * built PoolSwap/PoolMint/PoolBurn frames (timestamp and CRC by the MarketPublisher),
  * with no socket, against JSON.parse alone of the same messages in the same run (the floor: any collector parses
  * the JSON). Messages are built before timing; each round feeds all of them through a fresh PolygonDataClient
  * (a fresh de-duplication window, so nothing is dropped as a duplicate).
@@ -59,6 +60,8 @@ export async function benchCollectorPolygon(): Promise<unknown> {
     return Bun.nanoseconds() - t;
   };
   let frames = 0;
+  let fastLogs = 0;
+  let fastFallbacks = 0;
   const collector = () => {
     const t = Bun.nanoseconds();
     for (let r = 0; r < rounds; r++) {
@@ -73,6 +76,8 @@ export async function benchCollectorPolygon(): Promise<unknown> {
       (client as unknown as { subscriptionId: string }).subscriptionId = "0x01";
       for (const m of msgs) client.ingestText(m);
       sink += client.counters.swaps;
+      fastLogs = client.counters.fastLogs;
+      fastFallbacks = client.counters.fastFallbacks;
     }
     return Bun.nanoseconds() - t;
   };
@@ -95,6 +100,9 @@ export async function benchCollectorPolygon(): Promise<unknown> {
     messages: msgs.length,
     rounds,
     framesPerRound: frames / (rounds * 6),
+    /** Per round: logs read by the in-place scanner, messages it left to JSON.parse. */
+    fastLogs,
+    fastFallbacks,
     rows: [
       { name: "JSON.parse alone (floor)", msgsPerSec: Math.round(floorRate), nsPerMsg: Math.round(bestFloor / n) },
       {
@@ -103,15 +111,18 @@ export async function benchCollectorPolygon(): Promise<unknown> {
         nsPerMsg: Math.round(bestCollector / n),
       },
     ],
-    /** collector time / JSON.parse time; the target is <= 2 (normalisation costs no more than the parse). */
+    /**
+     * collector time / JSON.parse time. The target (issue #5) is <= 1: the whole collector path (scan, decode,
+     * dedup, frame) costs no more than JSON.parse of the same messages; the fast path calls no JSON.parse.
+     */
     costRatio: Number((bestCollector / bestFloor).toFixed(2)),
     normalisationOverParse: Number(((bestCollector - bestFloor) / bestFloor).toFixed(2)),
-    meetsTarget: bestCollector - bestFloor <= bestFloor,
+    meetsTarget: bestCollector <= bestFloor,
     sink,
   };
   console.table(result.rows);
   console.log(
-    `collector/JSON.parse time ratio ${result.costRatio} (normalisation = ${result.normalisationOverParse} x the parse; target <= 1: ${result.meetsTarget})`,
+    `collector/JSON.parse time ratio ${result.costRatio} (target <= 1: ${result.meetsTarget}); fast path ${fastLogs} logs, ${fastFallbacks} fallbacks per round`,
   );
   mkdirSync(new URL("./results/", import.meta.url), { recursive: true });
   writeFileSync(new URL("./results/collector-polygon.json", import.meta.url), `${JSON.stringify(result, null, 2)}\n`);

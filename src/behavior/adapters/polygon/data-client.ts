@@ -8,11 +8,16 @@ import { knownFactories, type PolygonCollectorConfig } from "./config.ts";
 import { PolygonCollectorError } from "./errors.ts";
 import { createRpcClient, PolygonInstrumentProvider } from "./instrument-provider.ts";
 import { JsonRpcSocket } from "./json-rpc-socket.ts";
+import { LogScan, scanLog, skipSpace } from "./log-scanner.ts";
 import { PoolEventEncoder } from "./pool-event-encoder.ts";
 import type { PoolInfo, RpcLog } from "./pool-info.ts";
 
 /** StateInvalidation reasons (PROTOCOL.md §6). */
 const REASON_REORG = 4;
+
+/** How a node (geth, erigon, the replay venue) starts a log notification, up to the subscription id. */
+const NOTIFICATION_HEAD = '{"jsonrpc":"2.0","method":"eth_subscription","params":{"subscription":"';
+const RESULT_KEY = ',"result":';
 
 export interface PolygonDataClientHooks {
   /** Once: the first session is connected, subscribed and backfilled. */
@@ -22,6 +27,8 @@ export interface PolygonDataClientHooks {
   onState?: (state: VenueSocketState, reason: string) => void;
   /** No socket: logs are fed through ingestText/ingestLog (benchmark). Pools must be given by addPool. */
   offline?: boolean;
+  /** false: every message through JSON.parse (the reference the fast path is tested against). Default true. */
+  fastPath?: boolean;
 }
 
 export interface PolygonCounters {
@@ -47,6 +54,10 @@ export interface PolygonCounters {
   /** Logs already published (backfill overlapping the subscription, a re-sent notification). */
   duplicates: number;
   decodeErrors: number;
+  /** Logs read by the in-place scanner (no JSON.parse). */
+  fastLogs: number;
+  /** Messages the in-place scanner left to JSON.parse (another shape, an answer, anything it does not take). */
+  fastFallbacks: number;
   unknownPoolLogs: number;
   ignoredLogs: number;
   /** Backfills run (start block and one per reconnect) and the logs they brought. */
@@ -99,6 +110,9 @@ export class PolygonDataClient {
   private keepAlive: ReturnType<typeof setInterval> | undefined;
   private readonly topics: string[];
   private readonly encoder = new PoolEventEncoder();
+  /** The fast path's scratch record, and the pools by a key of four address characters (then compared in full). */
+  private readonly scan = new LogScan();
+  private readonly poolsByPrefix = new Map<number, PoolInfo[]>();
 
   constructor(
     readonly config: PolygonCollectorConfig,
@@ -128,6 +142,8 @@ export class PolygonDataClient {
       removedUnseen: 0,
       duplicates: 0,
       decodeErrors: 0,
+      fastLogs: 0,
+      fastFallbacks: 0,
       unknownPoolLogs: 0,
       ignoredLogs: 0,
       backfills: 0,
@@ -147,6 +163,7 @@ export class PolygonDataClient {
       requestTimeoutMs: config.requestTimeoutMs,
       maxRequestsPerSecond: config.maxRequestsPerSecond,
       onOpen: () => void this.runSession(),
+      fastText: hooks.fastPath === false ? undefined : (text) => this.fastNotification(text),
       onNotification: (subscription, result) => this.onNotification(subscription, result as RpcLog),
       onBadMessage: (_text, reason) => this.hooks.onProblem?.(`bad message (${reason})`, undefined),
       onState: (state, reason) => {
@@ -181,6 +198,9 @@ export class PolygonDataClient {
   /** Follows a pool whose metadata is already known (benchmarks, tests of the decoding path). */
   addPool(pool: PoolInfo): void {
     this.poolsByAddress.set(pool.address, pool);
+    const key = prefixKey(pool.address, 0);
+    const list = this.poolsByPrefix.get(key) ?? [];
+    this.poolsByPrefix.set(key, [...list.filter((p) => p.address !== pool.address), pool]);
     this.counters.pools = this.poolsByAddress.size;
   }
 
@@ -355,6 +375,57 @@ export class PolygonDataClient {
   }
 
   /**
+   * The fast path for a log notification of the live subscription: the text scanned in place (LogScan), the pool
+   * and event matched by comparing characters, the TLV written from the hex by encodeText, then the same
+   * de-duplication and publishing as ingestLog. Returns false, having changed nothing, for any message it does not
+   * take (while syncing, another subscription, another shape, an unknown pool or event, a value encode() would
+   * refuse): the socket then parses it with JSON.parse and the usual path decides.
+   */
+  private fastNotification(t: string): boolean {
+    const sub = this.subscriptionId;
+    if (this.syncing || sub === undefined || !t.startsWith(NOTIFICATION_HEAD)) return this.fallback();
+    let p = NOTIFICATION_HEAD.length;
+    if (!t.startsWith(sub, p) || t.charCodeAt(p + sub.length) !== 34 || !t.startsWith(RESULT_KEY, p + sub.length + 1)) {
+      return this.fallback();
+    }
+    p = scanLog(t, p + sub.length + 1 + RESULT_KEY.length, this.scan);
+    if (p < 0) return this.fallback();
+    if (t.charCodeAt(p) !== 125) p = skipSpace(t, p);
+    if (t.charCodeAt(p) !== 125) return this.fallback();
+    p++;
+    if (t.charCodeAt(p) !== 125) p = skipSpace(t, p);
+    if (t.charCodeAt(p) !== 125 || (p + 1 !== t.length && skipSpace(t, p + 1) !== t.length)) return this.fallback();
+    return this.fastLog(t) || this.fallback();
+  }
+
+  /** The scanned log (this.scan over `t`) encoded and published; false if the encoder does not take it. */
+  private fastLog(t: string): boolean {
+    const s = this.scan;
+    const list = this.poolsByPrefix.get(prefixKey(t, s.address));
+    if (list === undefined) return false;
+    let pool: PoolInfo | undefined;
+    for (let i = 0; i < list.length; i++) {
+      const p = list[i];
+      if (t.startsWith(p.address, s.address)) {
+        pool = p;
+        break;
+      }
+    }
+    if (pool === undefined) return false;
+    const type = this.encoder.encodeText(t, s, pool);
+    if (type === 0) return false;
+    this.counters.logsIn++;
+    this.counters.fastLogs++;
+    this.publishEncoded(type, pool, s.removed);
+    return true;
+  }
+
+  private fallback(): false {
+    this.counters.fastFallbacks++;
+    return false;
+  }
+
+  /**
    * One log, live or backfilled: written as its TLV value by the encoder, de-duplicated by (block, logIndex),
    * published. Never throws: a bad log is counted and reported.
    */
@@ -383,6 +454,12 @@ export class PolygonDataClient {
       this.counters.ignoredLogs++;
       return;
     }
+    this.publishEncoded(type, pool, log.removed === true);
+  }
+
+  /** The encoder's event (of either path): de-duplicated by (block, logIndex), published or turned into a correction. */
+  private publishEncoded(type: number, pool: PoolInfo, removed: boolean): void {
+    const enc = this.encoder;
     const block = enc.blockNumber;
     if (block > 0xffffffff || enc.logIndex >= 1048576) {
       this.counters.decodeErrors++;
@@ -390,7 +467,7 @@ export class PolygonDataClient {
       return;
     }
     const key = block * 1048576 + enc.logIndex;
-    if (log.removed === true) {
+    if (removed) {
       if (!this.seen.delete(key)) {
         this.counters.removedUnseen++;
         return;
@@ -479,6 +556,13 @@ function isDisconnect(e: unknown): boolean {
     if (x instanceof PolygonCollectorError) return x.code === "RpcDisconnected";
   }
   return false;
+}
+
+/** Four characters of a 0x address (from `at`, its "0x") as a number: the key of poolsByPrefix. */
+function prefixKey(t: string, at: number): number {
+  return (
+    (t.charCodeAt(at + 2) << 21) | (t.charCodeAt(at + 3) << 14) | (t.charCodeAt(at + 4) << 7) | t.charCodeAt(at + 5)
+  );
 }
 
 function hex(n: number): string {
