@@ -21,6 +21,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { cpus, tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Subprocess } from "bun";
+import { type TransitRow, TransitTrace } from "../src/behavior/relay/transit-trace.ts";
 import { resolveFlashArbitrageConfig } from "../src/behavior/strategies/flash-arbitrage/config.ts";
 import { FlashArbitrage } from "../src/behavior/strategies/flash-arbitrage/flash-arbitrage.ts";
 import { BusClient, Role } from "../src/behavior/transport/bus-client.ts";
@@ -136,17 +137,37 @@ async function startChild(args: string[]): Promise<Subprocess<"ignore", "pipe", 
   return proc;
 }
 
-async function measureRound(frames: number, warmup: number): Promise<{ latency: Percentiles; lost: number }> {
+interface RoundResult {
+  /** The issue's interval: the book frame entering the market data relay -> the signal leaving the signal relay. */
+  relayToRelay: Percentiles;
+  /** Publisher send -> subscriber receive (adds the two outer socket hops). */
+  endToEnd: Percentiles;
+  /**
+   * The interval in three parts, from the relay traces: the market data relay (receive -> its write to the strategy
+   * returned), the strategy leg (that write -> the signal's chunk received by the signal relay: the socket hop in,
+   * the strategy's work, its write, the hop out), the signal relay (receive -> its write to the subscriber returned).
+   */
+  parts: { marketDataRelay: Percentiles; strategyLeg: Percentiles; signalRelay: Percentiles };
+  lost: number;
+}
+
+async function measureRound(frames: number, warmup: number): Promise<RoundResult> {
   const dir = mkdtempSync(join(tmpdir(), "ap-bench-pipeline-"));
   const md = join(dir, "market-data.sock");
   const sig = join(dir, "signal.sock");
+  const mdTrace = join(dir, "market-data.trace");
+  const sigTrace = join(dir, "signal.trace");
   writeFileSync(join(dir, "ap.toml"), CONFIG_TOML);
   const children: Subprocess[] = [];
+  const stopChildren = async () => {
+    for (const c of children) c.kill("SIGTERM");
+    await Promise.all(children.map((c) => c.exited));
+  };
   try {
-    children.push(
-      await startChild([join(ROOT, "src/behavior/relay/main.ts"), "--domain", "market-data", "--socket", md]),
-    );
-    children.push(await startChild([join(ROOT, "src/behavior/relay/main.ts"), "--domain", "signal", "--socket", sig]));
+    const relay = (domain: string, socket: string, trace: string) =>
+      startChild([join(ROOT, "src/behavior/relay/main.ts"), "--domain", domain, "--socket", socket, "--trace", trace]);
+    children.push(await relay("market-data", md, mdTrace));
+    children.push(await relay("signal", sig, sigTrace));
     children.push(
       await startChild([
         join(ROOT, "src/behavior/strategies/flash-arbitrage/main.ts"),
@@ -159,7 +180,9 @@ async function measureRound(frames: number, warmup: number): Promise<{ latency: 
       ]),
     );
     const sentAt = new Float64Array(frames + 1);
-    const latencies: number[] = [];
+    const endToEnd: number[] = [];
+    /** Per book frame i: the header sequence of its signal (0: none). */
+    const signalSeq = new Float64Array(frames);
     let received = 0;
     let finish: () => void = () => {};
     const done = new Promise<void>((r) => (finish = r));
@@ -172,11 +195,14 @@ async function measureRound(frames: number, warmup: number): Promise<{ latency: 
       source: SourceType.Dashboard,
       role: Role.Subscriber,
       types: [32],
-      onFrame: (frame) => {
+      onFrame: (frame, parser) => {
         const t = Bun.nanoseconds();
         const dv = new DataView(frame.buffer, frame.byteOffset, frame.byteLength);
         const i = Number((dv.getBigUint64(TS_AT, true) - T0) / STEP_NS);
-        if (i >= warmup && i < frames) latencies.push(t - sentAt[i]);
+        if (i >= warmup && i < frames) {
+          endToEnd.push(t - sentAt[i]);
+          signalSeq[i] = parser.sequenceNumber;
+        }
         if (++received >= frames) finish();
       },
     });
@@ -185,6 +211,11 @@ async function measureRound(frames: number, warmup: number): Promise<{ latency: 
     const b = new FrameBuilder({ domain: 1, source: SourceType.Replay });
     for (const f of setupFrames(b)) pub.send(f);
     const prepared = Array.from({ length: frames }, (_, i) => bookFrame(b, i));
+    const p = new FrameParser();
+    const bookSeq = prepared.map((f) => {
+      p.check(f);
+      return p.sequenceNumber;
+    });
     let i = 0;
     const timer = setInterval(() => {
       if (i >= frames) return;
@@ -204,10 +235,41 @@ async function measureRound(frames: number, warmup: number): Promise<{ latency: 
     clearInterval(timer);
     pub.close();
     sub.close();
-    return { latency: percentiles(latencies), lost: frames - received };
+    // the relays write their traces when they stop
+    await stopChildren();
+    const books = new Map<number, TransitRow>();
+    for (const r of TransitTrace.read(mdTrace)) if (r.source === SourceType.Replay) books.set(r.sequence, r);
+    const signals = new Map<number, TransitRow>();
+    for (const r of TransitTrace.read(sigTrace))
+      if (r.source === SourceType.ArbitrageStrategy) signals.set(r.sequence, r);
+    const relayToRelay: number[] = [];
+    const mdRelay: number[] = [];
+    const strategyLeg: number[] = [];
+    const signalRelay: number[] = [];
+    for (let k = warmup; k < frames; k++) {
+      const book = books.get(bookSeq[k]);
+      const signal = signals.get(signalSeq[k]);
+      if (signalSeq[k] === 0 || book === undefined || signal === undefined) continue;
+      relayToRelay.push(signal.outNs - book.inNs);
+      mdRelay.push(book.outNs - book.inNs);
+      strategyLeg.push(signal.inNs - book.outNs);
+      signalRelay.push(signal.outNs - signal.inNs);
+    }
+    if (relayToRelay.length !== endToEnd.length) {
+      throw new Error(`relay traces matched ${relayToRelay.length} of ${endToEnd.length} signals`);
+    }
+    return {
+      relayToRelay: percentiles(relayToRelay),
+      endToEnd: percentiles(endToEnd),
+      parts: {
+        marketDataRelay: percentiles(mdRelay),
+        strategyLeg: percentiles(strategyLeg),
+        signalRelay: percentiles(signalRelay),
+      },
+      lost: frames - received,
+    };
   } finally {
-    for (const c of children) c.kill("SIGTERM");
-    await Promise.all(children.map((c) => c.exited));
+    await stopChildren();
     rmSync(dir, { recursive: true, force: true });
   }
 }
@@ -257,11 +319,14 @@ export async function benchPipeline(options: BenchPipelineOptions = {}): Promise
   const frames = quick ? 1500 : 6500;
   const warmup = quick ? 300 : 2500;
   const compute = measureCompute(frames);
-  const results: { latency: Percentiles; lost: number }[] = [];
+  const results: RoundResult[] = [];
   for (let r = 0; r < rounds; r++) results.push(await measureRound(frames, warmup));
-  const median = (k: keyof Percentiles) => {
-    const v = results.map((x) => x.latency[k]).sort((a, b) => a - b);
-    return v[Math.floor(v.length / 2)];
+  const median = (which: "relayToRelay" | "endToEnd") => {
+    const m = (k: keyof Percentiles) => {
+      const v = results.map((x) => x[which][k]).sort((a, b) => a - b);
+      return v[Math.floor(v.length / 2)];
+    };
+    return { p50: m("p50"), p99: m("p99"), p999: m("p999") };
   };
   const out = {
     benchmark: "pipeline",
@@ -275,12 +340,15 @@ export async function benchPipeline(options: BenchPipelineOptions = {}): Promise
       rate: "1 frame per 1 ms interval (~1k events/s, steady)",
       frame: "Kraken ETH/USD OrderBook snapshot, 10+10 levels (extended TLV, 573 bytes)",
       path: "publisher -> market-data relay -> flash-arbitrage (exact V2 vs CEX sizing) -> signal relay -> subscriber",
-      clock: "publisher and subscriber in one process, Bun.nanoseconds; send time taken just before BusClient.send",
+      tickToSignal:
+        "the issue's interval: the book frame entering the market data relay (its chunk's receive time) -> the signal leaving the signal relay (its write returned); both relays run with --trace (docs/relay.md), CLOCK_MONOTONIC",
+      endToEnd: "publisher send -> subscriber receive, one process, Bun.nanoseconds; adds the two outer socket hops",
       statistic: "median of rounds",
     },
     targets: { p50Us: 50, p99Us: 200 },
     results: {
-      tickToSignalUs: { p50: median("p50"), p99: median("p99"), p999: median("p999") },
+      tickToSignalUs: median("relayToRelay"),
+      endToEndUs: median("endToEnd"),
       rounds: results,
       strategyComputeUs: compute,
     },
@@ -303,24 +371,32 @@ function table(out: {
   quick: boolean;
   results: {
     tickToSignalUs: { p50: number; p99: number; p999: number };
-    rounds: { latency: Percentiles; lost: number }[];
+    endToEndUs: { p50: number; p99: number; p999: number };
+    rounds: RoundResult[];
     strategyComputeUs: Percentiles;
   };
 }): string {
   const m = out.machine;
   const r = out.results;
-  const pad = (s: string, n: number) => s.padStart(n);
+  const pad = (x: number | string, n: number) => String(x).padStart(n);
+  const row = (name: string, l: Percentiles) =>
+    `${name.padEnd(52)}${pad(l.p50, 10)}${pad(l.p99, 10)}${pad(l.p999, 10)}${pad(l.max, 10)}${pad(l.samples, 9)}\n`;
   let s = `pipeline benchmark - ${m.cpuModel}, ${m.cores} cores, Bun ${m.bun}${out.quick ? " (quick: rough numbers)" : ""}\n`;
-  s += `${"case".padEnd(44)}${pad("p50 us", 10)}${pad("p99 us", 10)}${pad("p99.9 us", 10)}${pad("max us", 10)}${pad("samples", 9)}\n`;
+  s += `${"case".padEnd(52)}${pad("p50 us", 10)}${pad("p99 us", 10)}${pad("p99.9 us", 10)}${pad("max us", 10)}${pad("samples", 9)}\n`;
   r.rounds.forEach((x, i) => {
-    const l = x.latency;
-    s += `${`tick-to-signal, round ${i + 1}${x.lost ? ` (${x.lost} lost)` : ""}`.padEnd(44)}${pad(String(l.p50), 10)}${pad(String(l.p99), 10)}${pad(String(l.p999), 10)}${pad(String(l.max), 10)}${pad(String(l.samples), 9)}\n`;
+    const lost = x.lost ? ` (${x.lost} lost)` : "";
+    s += row(`tick-to-signal (relay in -> relay out), round ${i + 1}${lost}`, x.relayToRelay);
+    s += row("  of it: market data relay (in -> written)", x.parts.marketDataRelay);
+    s += row("  of it: hop, strategy, hop (-> signal relay in)", x.parts.strategyLeg);
+    s += row("  of it: signal relay (in -> written)", x.parts.signalRelay);
+    s += row(`  end to end (publisher -> subscriber), round ${i + 1}`, x.endToEnd);
   });
-  const c = r.strategyComputeUs;
-  s += `${"baseline: strategy work in-process".padEnd(44)}${pad(String(c.p50), 10)}${pad(String(c.p99), 10)}${pad(String(c.p999), 10)}${pad(String(c.max), 10)}${pad(String(c.samples), 9)}\n`;
+  s += row("baseline: strategy work in-process", r.strategyComputeUs);
   const t = r.tickToSignalUs;
-  s += `tick-to-signal (median of rounds): p50 ${t.p50} us (target < 50: ${t.p50 < 50 ? "met" : "MISSED"}), p99 ${t.p99} us (target < 200: ${t.p99 < 200 ? "met" : "MISSED"}), p99.9 ${t.p999} us\n`;
-  s += `relay hops and the strategy's socket I/O: p50 ${Math.round((t.p50 - c.p50) * 100) / 100} us above the in-process work\n`;
+  const e = r.endToEndUs;
+  s += `tick-to-signal, market data relay in -> signal relay out (median of rounds): p50 ${t.p50} us (target < 50: ${t.p50 < 50 ? "met" : "MISSED"}), p99 ${t.p99} us (target < 200: ${t.p99 < 200 ? "met" : "MISSED"}), p99.9 ${t.p999} us\n`;
+  s += `end to end, publisher -> subscriber: p50 ${e.p50} us, p99 ${e.p99} us, p99.9 ${e.p999} us\n`;
+  s += `two socket hops, relay work and the strategy's I/O: p50 ${Math.round((t.p50 - r.strategyComputeUs.p50) * 100) / 100} us above the in-process work (the parts' p50s are not additive)\n`;
   return s;
 }
 

@@ -1,5 +1,6 @@
 /**
  * A relay process:  bun src/behavior/relay/main.ts --domain market-data [--socket <path>] [--max-queue-bytes N]
+ *                                                     [--trace <file>]
  *
  * Prints exactly one line on stdout, `ready <socket path>`, once it listens (the supervisor waits on it); everything
  * else goes to stderr through consola, tagged `relay:<name>` (AP_LOG_LEVEL, default 3 = info). SIGTERM or SIGINT:
@@ -16,8 +17,12 @@ import { defaultRunDir } from "../transport/run-dir.ts";
 import { Relay } from "./relay.ts";
 import { isRelayName, RELAY_CONFIGS } from "./relay-configs.ts";
 import { createRelayLogger } from "./relay-logger.ts";
+import type { TransitTrace } from "./transit-trace.ts";
 
-const OPTIONS = ["--domain", "--socket", "--max-queue-bytes"];
+/** Frames a transit trace holds (32 bytes each); later ones are counted as overflow. */
+const TRACE_FRAMES = 1 << 20;
+
+const OPTIONS = ["--domain", "--socket", "--max-queue-bytes", "--trace"];
 
 function readArgs(argv: string[]): { values: Record<string, string>; error?: string } {
   const values: Record<string, string> = {};
@@ -47,7 +52,22 @@ if (maxQueueBytes !== undefined && !(Number.isInteger(maxQueueBytes) && maxQueue
   fail(`--max-queue-bytes must be an integer >= 65536 (got "${values["max-queue-bytes"]}")`);
 }
 const socketPath = values.socket ?? join(defaultRunDir(), `${name}.sock`);
-const relay = new Relay({ ...RELAY_CONFIGS[name], socketPath, maxQueueBytes, logger: log });
+// --trace FILE: every data frame's receive and send time, written to FILE when the relay stops (docs/relay.md)
+const traceFile = values.trace;
+const trace = traceFile === undefined ? undefined : await openTrace();
+const relay = new Relay({ ...RELAY_CONFIGS[name], socketPath, maxQueueBytes, logger: log, trace });
+
+async function openTrace(): Promise<TransitTrace> {
+  const [{ monotonicClock }, { TransitTrace }] = await Promise.all([
+    import("../transport/monotonic-clock.ts"),
+    import("./transit-trace.ts"),
+  ]);
+  try {
+    return new TransitTrace(TRACE_FRAMES, monotonicClock());
+  } catch (e) {
+    fail(`--trace: no CLOCK_MONOTONIC through libc here (${e instanceof Error ? e.message : String(e)})`);
+  }
+}
 
 try {
   await relay.start();
@@ -60,6 +80,12 @@ function shutdown(signal: string): void {
   if (stopping) return;
   stopping = true;
   relay.stop();
+  if (trace !== undefined && traceFile !== undefined) {
+    trace.write(traceFile);
+    log.info(
+      `trace: ${trace.length} frames written to ${traceFile}${trace.overflow ? ` (${trace.overflow} more not recorded)` : ""}`,
+    );
+  }
   const s = relay.stats();
   log.info(
     `${signal}: stopped (frames in ${s.framesIn}, out ${s.framesOut}, drops ${JSON.stringify(s.drops)}, ` +

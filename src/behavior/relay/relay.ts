@@ -19,6 +19,7 @@ import { listenUnix } from "../transport/listen-unix.ts";
 import { WriteQueue } from "../transport/write-queue.ts";
 import type { RelayConfig } from "./relay-configs.ts";
 import { createRelayLogger } from "./relay-logger.ts";
+import type { TransitTrace } from "./transit-trace.ts";
 
 export interface RelayOptions extends RelayConfig {
   socketPath: string;
@@ -27,6 +28,8 @@ export interface RelayOptions extends RelayConfig {
   logger?: ConsolaInstance;
   /** Most drop diagnostics logged per second; the rest are counted and summarised. Default 20. */
   maxDropLogsPerSecond?: number;
+  /** Records every data frame's receive and send time (docs/relay.md "Transit trace"); off by default. */
+  trace?: TransitTrace;
 }
 
 export interface ConnectionStats {
@@ -129,6 +132,7 @@ export class Relay {
   readonly socketPath: string;
   readonly maxQueueBytes: number;
   private readonly log: ConsolaInstance;
+  private readonly trace: TransitTrace | undefined;
   private listener: UnixSocketListener<Connection> | undefined;
   private housekeeping: ReturnType<typeof setInterval> | undefined;
   private readonly connections = new Set<Connection>();
@@ -168,6 +172,7 @@ export class Relay {
     this.maxQueueBytes = options.maxQueueBytes ?? 8 << 20;
     this.log = options.logger ?? createRelayLogger(options.name);
     this.maxDropLogs = options.maxDropLogsPerSecond ?? 20;
+    this.trace = options.trace;
   }
 
   /** Listens on the socket (run directory 0700, socket 0600, a stale socket file replaced). */
@@ -214,8 +219,16 @@ export class Relay {
 
   private onData(conn: Connection, chunk: Uint8Array): void {
     conn.bytesIn += chunk.length;
+    const trace = this.trace;
+    if (trace === undefined) {
+      conn.framer.push(chunk);
+      this.flushDirty();
+      return;
+    }
+    trace.chunkIn();
     conn.framer.push(chunk);
     this.flushDirty();
+    trace.chunkOut();
   }
 
   private onDrain(conn: Connection): void {
@@ -268,6 +281,7 @@ export class Relay {
       }
     }
     if (seq >= expected) conn.expectedSequence = seq + 1;
+    if (this.trace !== undefined) this.trace.frame(frame[6], seq);
 
     const size = frame.length;
     conn.framesIn++;
