@@ -265,8 +265,8 @@ export class KrakenDataClient {
     for (const b of this.handler.books.values()) {
       books[b.id.toString()] = {
         synced: b.synced,
-        bids: b.book.bids.length,
-        asks: b.book.asks.length,
+        bids: b.bids.length,
+        asks: b.asks.length,
         update_id: b.updateId,
         checksums_verified: b.checksumsVerified,
         checksum_mismatches: b.checksumMismatches,

@@ -1,7 +1,6 @@
 import { DEFAULT_LIMITS } from "../../../core/limits.ts";
 import { InstrumentId } from "../../../data/instrument-id.ts";
-import type { BookDelta } from "../../../data/tlv-layouts.ts";
-import { OrderBook } from "../../market/order-book.ts";
+import { TlvType } from "../../../data/tlv-layouts.ts";
 import {
   BAD_DECIMAL,
   decimalScan,
@@ -12,9 +11,13 @@ import {
   scanRfc3339Ns,
 } from "../common/decimal-scan.ts";
 import type { MarketPublisher } from "../common/market-publisher.ts";
-import { BookChecksum } from "./checksum.ts";
+import { type BookSide, KrakenBook, type KrakenLevel } from "./book.ts";
+import { E8_BAD, rfc3339, rfc3339Ms, scanE8, setU53, setU64Mul } from "./e8.ts";
 import { instrumentMeta, instrumentsFromV2Snapshot, type KrakenInstrument } from "./instrument-provider.ts";
 import { JsonCursor, parseJsonKeepNumbers } from "./json-cursor.ts";
+import { levelCrc, scanE8Crc, textDigitsCrc } from "./level-crc.ts";
+
+export { KrakenBook } from "./book.ts";
 
 /**
  * Kraken market data -> Protocol V2 frames, without I/O: one text message in, zero or more frames out through the
@@ -73,33 +76,14 @@ export interface KrakenCounters {
   invalidations: number;
 }
 
-/** One book per venue symbol. */
-export class KrakenBook {
-  readonly book = new OrderBook();
-  readonly checksum = new BookChecksum();
-  synced = false;
-  /** Per-book message counter since the last snapshot (Kraken has no book sequence). */
-  updateId = 0;
-  priceDecimals = -1;
-  qtyDecimals = -1;
-  checksumsVerified = 0;
-  checksumMismatches = 0;
-  lastChecksum = 0;
-  /** A resubscription was asked for and its snapshot has not come yet. */
-  resyncPending = false;
-
-  constructor(
-    readonly symbol: string,
-    readonly id: InstrumentId,
-    public depth: number,
-  ) {}
-}
-
 interface ChannelInfo {
   kind: "book" | "trade";
   symbol: string;
+  /** The pair's book, looked up once (books are never removed). */
+  book?: KrakenBook;
 }
 
+const I64_MAX = (1n << 63n) - 1n;
 const LBRACE = 123;
 const RBRACE = 125;
 const LBRACKET = 91;
@@ -129,13 +113,35 @@ export class KrakenFeedHandler {
   venueStatus = "";
   private readonly channels = new Map<number, ChannelInfo>();
   private readonly cur = new JsonCursor();
-  private readonly changes: BookDelta["changes"] = [];
-  private msgTsNs = 0n;
   private lastV2Book: KrakenBook | undefined;
-  /** Latest v1 level time of the message in integer microseconds (one bigint per message, not per level). */
+  /** Exchange time of the book message being read: v1 latest level time in integer µs (0: none)... */
   private msgTsUs = 0;
+  /** ...or, for a v1 time with more than 6 fraction digits, in exact ns (0n: none). */
+  private msgTsNs = 0n;
+  /** The message's exchange time for the frames: whole ms (-1: none, use the receive time) + ns below the ms... */
+  private tsMs = -1;
+  private tsSub = 0;
+  /** ...or exact ns when it came as such (v1 times with more than 6 fraction digits). */
+  private tsBig = 0n;
   private levelError = false;
+  private levelReason = "";
+  /** v2 snapshot without instrument precision: learn it from the literals. */
+  private learnV2 = false;
   private readonly maxLevels: number;
+  /** Changes of the book message being read (published as one BookDelta), as parallel arrays. */
+  private nCh = 0;
+  private readonly chP: number[] = [];
+  private readonly chPb: (bigint | undefined)[] = [];
+  private readonly chS: number[] = [];
+  private readonly chSb: (bigint | undefined)[] = [];
+  private readonly chSide: number[] = [];
+  /** Deep books: the last level of each side's published view before the message (undefined: view not full). */
+  private bidEdge: KrakenLevel | undefined;
+  private askEdge: KrakenLevel | undefined;
+  /** BookDelta value bytes, written in place; one view per change count. */
+  private deltaBuf = new Uint8Array(64 + 24 * 64);
+  private deltaDv = new DataView(this.deltaBuf.buffer);
+  private deltaViews: (Uint8Array | undefined)[] = [];
 
   constructor(private readonly options: KrakenFeedHandlerOptions) {
     this.instruments = options.instruments ?? new Map();
@@ -210,22 +216,18 @@ export class KrakenFeedHandler {
       }
       this.channels.set(channelId, info);
     }
-    if (info.kind === "book") this.v1Book(info.symbol, text, recvNs);
+    if (info.kind === "book") this.v1Book(info, text, recvNs);
     else this.v1Trades(info.symbol, text);
   }
 
-  private v1Book(symbol: string, text: string, recvNs: bigint): void {
-    const b = this.bookFor(symbol);
+  private v1Book(info: ChannelInfo, text: string, recvNs: bigint): void {
+    const b = info.book ?? (info.book = this.bookFor(info.symbol));
     if (b === undefined) return;
     const c = this.cur;
-    const changes = this.changes;
-    changes.length = 0;
-    this.msgTsNs = 0n;
-    this.msgTsUs = 0;
-    this.levelError = false;
+    this.beginMessage(b);
     let snapshot = false;
-    let checksumAt = -1;
-    let checksumEnd = -1;
+    let hasChecksum = false;
+    let checksum = 0;
     while (c.eat(44) && c.peek() === LBRACE) {
       c.i++;
       if (c.eat(RBRACE)) continue;
@@ -236,13 +238,13 @@ export class KrakenFeedHandler {
         if (len === 1 && k0 === 99) {
           // "c": checksum, a decimal string
           if (!c.str()) break;
-          checksumAt = c.a;
-          checksumEnd = c.b;
+          hasChecksum = true;
+          checksum = digitsValue(text, c.a, c.b);
         } else if ((len === 1 || len === 2) && (k0 === 97 || k0 === 98)) {
           const isSnapshot = len === 2;
           if (isSnapshot && !snapshot) {
             snapshot = true;
-            b.book.clear();
+            b.clear();
             b.priceDecimals = -1;
             b.qtyDecimals = -1;
           } else if (!isSnapshot && !b.synced && !snapshot) {
@@ -257,9 +259,14 @@ export class KrakenFeedHandler {
       this.bad("v1 book message does not parse", text);
       return;
     }
-    if (this.msgTsUs > 0) {
-      const ns = BigInt(this.msgTsUs) * 1000n;
-      if (ns > this.msgTsNs) this.msgTsNs = ns;
+    const us = this.msgTsUs;
+    if (this.msgTsNs > 0n) {
+      const ns = BigInt(us) * 1000n;
+      this.tsBig = ns > this.msgTsNs ? ns : this.msgTsNs;
+    } else if (us > 0) {
+      const ms = Math.floor(us / 1000);
+      this.tsMs = ms;
+      this.tsSub = (us - ms * 1000) * 1000;
     }
     if (snapshot) {
       this.counters.bookSnapshots++;
@@ -275,10 +282,7 @@ export class KrakenFeedHandler {
       this.levelFailure(b, text);
       return;
     }
-    b.updateId++;
-    this.truncateWithRemovals(b);
-    if (checksumAt >= 0 && !this.verify(b, Number(text.slice(checksumAt, checksumEnd)))) return;
-    this.publishDelta(b, recvNs);
+    this.finishUpdate(b, hasChecksum, checksum, recvNs);
   }
 
   /** Reads [[price, volume, time(, "r")], ...] into the book. */
@@ -287,7 +291,8 @@ export class KrakenFeedHandler {
     const text = c.s;
     if (!c.expect(LBRACKET)) return false;
     if (c.eat(RBRACKET)) return true;
-    const side = bid ? "bid" : "ask";
+    const side = bid ? b.bids : b.asks;
+    const code = bid ? 1 : 2;
     do {
       if (!c.expect(LBRACKET) || !c.str()) return false;
       const pa = c.a;
@@ -311,7 +316,7 @@ export class KrakenFeedHandler {
         if (pd > b.priceDecimals) b.priceDecimals = pd;
         if (qd > b.qtyDecimals) b.qtyDecimals = qd;
       }
-      this.applyLevel(b, side, text, pa, pb, qa, qb, !snapshot);
+      this.applyLevel(b, side, code, text, pa, pb, qa, qb, snapshot);
     } while (c.more(RBRACKET));
     return c.ok;
   }
@@ -350,8 +355,10 @@ export class KrakenFeedHandler {
     let channelA = -1;
     let channelB = -1;
     let snapshot = false;
+    let typed = false;
     let dataAt = -1;
     let control = false;
+    let done = false;
     if (!c.eat(RBRACE)) {
       do {
         if (!c.key()) break;
@@ -362,7 +369,17 @@ export class KrakenFeedHandler {
         } else if (c.is("type")) {
           if (!c.str()) break;
           snapshot = c.is("snapshot");
+          typed = true;
         } else if (c.is("data")) {
+          if (!control && typed && !done && channelA >= 0 && c.equals(channelA, channelB, "book")) {
+            // channel and type came first (as Kraken sends them): the book data is read in place, in one pass
+            if (!this.v2Book(text, snapshot, recvNs)) {
+              c.ok = false;
+              break;
+            }
+            done = true;
+            continue;
+          }
           dataAt = c.i;
           if (!c.skip()) break;
         } else if (c.is("event")) {
@@ -382,9 +399,11 @@ export class KrakenFeedHandler {
       this.bad("message does not parse", text);
       return;
     }
+    if (done) return;
     if (!control && dataAt >= 0 && channelA >= 0) {
       if (c.equals(channelA, channelB, "book")) {
-        this.v2Book(text, dataAt, snapshot, recvNs);
+        c.i = dataAt;
+        if (!this.v2Book(text, snapshot, recvNs)) this.bad("v2 book message does not parse", text);
         return;
       }
       if (c.equals(channelA, channelB, "trade")) {
@@ -395,18 +414,19 @@ export class KrakenFeedHandler {
     this.control(text);
   }
 
-  private v2Book(text: string, dataAt: number, snapshot: boolean, recvNs: bigint): void {
+  /**
+   * v2 book data [{symbol, bids, asks, checksum, timestamp}, ...] read in place from the cursor (one pass over the
+   * text: levels are applied as they are read when the symbol came first, as Kraken sends it; otherwise they are
+   * read after the item). False: the text does not parse.
+   */
+  private v2Book(text: string, snapshot: boolean, recvNs: bigint): boolean {
     const c = this.cur;
-    c.i = dataAt;
-    if (!c.expect(LBRACKET)) {
-      this.bad("v2 book data is not an array", text);
-      return;
-    }
-    if (c.eat(RBRACKET)) return;
+    if (!c.expect(LBRACKET)) return false;
+    if (c.eat(RBRACKET)) return true;
     do {
-      if (!c.expect(LBRACE)) break;
-      let symA = -1;
-      let symB = -1;
+      if (!c.expect(LBRACE)) return false;
+      let b: KrakenBook | undefined;
+      let symbol = false;
       let bidsAt = -1;
       let asksAt = -1;
       let checksum = -1;
@@ -414,106 +434,113 @@ export class KrakenFeedHandler {
       let tsB = -1;
       if (!c.eat(RBRACE)) {
         do {
-          if (!c.key()) break;
-          if (c.is("symbol")) {
-            if (!c.str()) break;
-            symA = c.a;
-            symB = c.b;
-          } else if (c.is("bids")) {
-            bidsAt = c.i;
-            if (!c.skip()) break;
-          } else if (c.is("asks")) {
-            asksAt = c.i;
-            if (!c.skip()) break;
-          } else if (c.is("checksum")) {
-            if (!c.literal()) break;
-            checksum = Number(text.slice(c.a, c.b));
-          } else if (c.is("timestamp")) {
-            if (!c.str()) break;
+          if (!c.key()) return false;
+          const len = c.b - c.a;
+          const k0 = text.charCodeAt(c.a);
+          if (len === 4 && (k0 === 98 || k0 === 97) && (c.is("bids") || c.is("asks"))) {
+            const bid = k0 === 98;
+            if (b !== undefined) {
+              if (!this.v2Levels(b, bid, snapshot)) return false;
+            } else {
+              if (bid) bidsAt = c.i;
+              else asksAt = c.i;
+              if (!c.skip()) return false;
+            }
+          } else if (len === 6 && c.is("symbol")) {
+            if (!c.str()) return false;
+            symbol = true;
+            b = this.v2ItemBook(text, c.a, c.b, snapshot);
+          } else if (len === 8 && c.is("checksum")) {
+            if (!c.literal()) return false;
+            checksum = digitsValue(text, c.a, c.b);
+          } else if (len === 9 && c.is("timestamp")) {
+            if (!c.str()) return false;
             tsA = c.a;
             tsB = c.b;
-          } else if (!c.skip()) break;
+          } else if (!c.skip()) return false;
         } while (c.more(RBRACE));
+        if (!c.ok) return false;
       }
-      if (!c.ok || symA < 0) break;
-      const after = c.i;
-      // the symbol string is made once per book, not per message
-      const last = this.lastV2Book;
-      const symbol = last !== undefined && c.equals(symA, symB, last.symbol) ? last.symbol : text.slice(symA, symB);
-      this.v2BookItem(text, symbol, bidsAt, asksAt, checksum, tsA, tsB, snapshot, recvNs);
-      c.i = after;
-      c.ok = true;
+      if (!symbol) return false;
+      if (b !== undefined && (bidsAt >= 0 || asksAt >= 0)) {
+        const after = c.i;
+        if (bidsAt >= 0) {
+          c.i = bidsAt;
+          if (!this.v2Levels(b, true, snapshot)) return false;
+        }
+        if (asksAt >= 0) {
+          c.i = asksAt;
+          if (!this.v2Levels(b, false, snapshot)) return false;
+        }
+        c.i = after;
+      }
+      if (b !== undefined) this.v2ItemEnd(b, text, snapshot, checksum, tsA, tsB, recvNs);
     } while (c.more(RBRACKET));
-    if (!c.ok) this.bad("v2 book message does not parse", text);
+    return c.ok;
   }
 
-  private v2BookItem(
-    text: string,
-    symbol: string,
-    bidsAt: number,
-    asksAt: number,
-    checksum: number,
-    tsA: number,
-    tsB: number,
-    snapshot: boolean,
-    recvNs: bigint,
-  ): void {
+  /** The book of a v2 item, its message begun; undefined when its levels are to be skipped (counted). */
+  private v2ItemBook(text: string, a: number, z: number, snapshot: boolean): KrakenBook | undefined {
+    // the symbol string is made once per book, not per message
+    const last = this.lastV2Book;
+    const symbol = last !== undefined && this.cur.equals(a, z, last.symbol) ? last.symbol : text.slice(a, z);
     const b = this.bookFor(symbol);
-    if (b === undefined) return;
+    if (b === undefined) return undefined;
     this.lastV2Book = b;
-    this.changes.length = 0;
-    this.levelError = false;
-    this.msgTsNs = tsA >= 0 ? scanRfc3339Ns(text, tsA, tsB) : 0n;
+    this.beginMessage(b);
     if (snapshot) {
       this.counters.bookSnapshots++;
-      b.book.clear();
+      b.clear();
       const inst = this.instruments.get(symbol);
       b.priceDecimals = inst ? inst.priceDecimals : -1;
       b.qtyDecimals = inst ? inst.qtyDecimals : -1;
-    } else {
-      this.counters.bookUpdates++;
-      if (!b.synced) {
-        this.counters.skippedWhileStale++;
-        return;
-      }
+      this.learnV2 = inst === undefined;
+      return b;
     }
-    if (
-      (bidsAt >= 0 && !this.v2Levels(b, bidsAt, true, snapshot)) ||
-      (asksAt >= 0 && !this.v2Levels(b, asksAt, false, snapshot))
-    ) {
-      this.bad("v2 book levels do not parse", text);
-      return;
+    this.counters.bookUpdates++;
+    if (!b.synced) {
+      this.counters.skippedWhileStale++;
+      return undefined;
     }
-    if (snapshot) {
-      if (this.levelError) {
-        this.levelFailure(b, text);
-        return;
-      }
-      b.book.truncate(b.depth);
-      b.updateId = 1;
-      if (checksum >= 0 && !this.verify(b, checksum)) return;
-      this.finishSnapshot(b, recvNs, true);
-      return;
+    return b;
+  }
+
+  private v2ItemEnd(
+    b: KrakenBook,
+    text: string,
+    snapshot: boolean,
+    checksum: number,
+    tsA: number,
+    tsB: number,
+    recvNs: bigint,
+  ): void {
+    if (tsA >= 0) {
+      this.tsMs = rfc3339Ms(text, tsA, tsB);
+      this.tsSub = rfc3339.subMsNs;
     }
     if (this.levelError) {
       this.levelFailure(b, text);
       return;
     }
-    b.updateId++;
-    this.truncateWithRemovals(b);
-    if (checksum >= 0 && !this.verify(b, checksum)) return;
-    this.publishDelta(b, recvNs);
+    if (snapshot) {
+      b.truncate(b.depth);
+      b.updateId = 1;
+      if (checksum >= 0 && !this.verify(b, checksum)) return;
+      this.finishSnapshot(b, recvNs, true);
+      return;
+    }
+    this.finishUpdate(b, checksum >= 0, checksum, recvNs);
   }
 
-  /** Reads [{"price": n, "qty": n}, ...] at `at`. */
-  private v2Levels(b: KrakenBook, at: number, bid: boolean, snapshot: boolean): boolean {
+  /** Reads [{"price": n, "qty": n}, ...] at the cursor into the book. */
+  private v2Levels(b: KrakenBook, bid: boolean, snapshot: boolean): boolean {
     const c = this.cur;
     const text = c.s;
-    c.i = at;
     if (!c.expect(LBRACKET)) return false;
     if (c.eat(RBRACKET)) return true;
-    const side = bid ? "bid" : "ask";
-    const learn = snapshot && b.priceDecimals < 0;
+    const side = bid ? b.bids : b.asks;
+    const code = bid ? 1 : 2;
+    const learn = snapshot && this.learnV2;
     do {
       if (!c.expect(LBRACE)) return false;
       let pa = -1;
@@ -522,11 +549,12 @@ export class KrakenFeedHandler {
       let qb = -1;
       do {
         if (!c.key()) return false;
-        if (c.is("price")) {
+        const len = c.b - c.a;
+        if (len === 5 && c.is("price")) {
           if (!c.scalar()) return false;
           pa = c.a;
           pb = c.b;
-        } else if (c.is("qty")) {
+        } else if (len === 3 && c.is("qty")) {
           if (!c.scalar()) return false;
           qa = c.a;
           qb = c.b;
@@ -540,7 +568,7 @@ export class KrakenFeedHandler {
         if (pd > b.priceDecimals) b.priceDecimals = pd;
         if (qd > b.qtyDecimals) b.qtyDecimals = qd;
       }
-      this.applyLevel(b, side, text, pa, pb, qa, qb, !snapshot);
+      this.applyLevel(b, side, code, text, pa, pb, qa, qb, snapshot);
     } while (c.more(RBRACKET));
     return c.ok;
   }
@@ -704,37 +732,188 @@ export class KrakenFeedHandler {
     return id;
   }
 
+  /** Starts a book message: no changes yet, no time yet, the deep view's edges as they stand. */
+  private beginMessage(b: KrakenBook): void {
+    this.nCh = 0;
+    this.levelError = false;
+    this.msgTsUs = 0;
+    this.msgTsNs = 0n;
+    this.tsMs = -1;
+    this.tsSub = 0;
+    this.tsBig = 0n;
+    if (b.depth > this.maxLevels) {
+      const v = this.maxLevels;
+      const bids = b.bids.levels;
+      const asks = b.asks.levels;
+      this.bidEdge = bids.length >= v ? bids[v - 1] : undefined;
+      this.askEdge = asks.length >= v ? asks[v - 1] : undefined;
+    }
+  }
+
+  /**
+   * One level of a message: exact e8 Numbers (bigints only for values of 2^53 or more), the level's checksum CRC from
+   * its text (updates; snapshot levels get theirs from their value once they are checksummed, since a v1 snapshot's
+   * precision is known only at its end), the book, and the change for the BookDelta.
+   */
   private applyLevel(
     b: KrakenBook,
-    side: "bid" | "ask",
+    side: BookSide,
+    code: number,
     text: string,
     pa: number,
-    pb: number,
+    pz: number,
     qa: number,
-    qb: number,
-    record: boolean,
+    qz: number,
+    snapshot: boolean,
   ): void {
-    const price = scanDecimal(text, pa, pb, 8);
-    const size = scanDecimal(text, qa, qb, 8);
-    if (price === BAD_DECIMAL || size === BAD_DECIMAL) {
-      if (decimalScan.error === "PrecisionLoss") this.counters.precisionErrors++;
-      this.levelError = true;
+    if (!snapshot) {
+      // an update: value and checksum digits in one pass each for price and qty
+      const p = scanE8Crc(text, pa, pz, b.priceDecimals, 0, 0);
+      if (p >= 0) {
+        const s = scanE8Crc(text, qa, qz, b.qtyDecimals, levelCrc.g, levelCrc.len);
+        if (s >= 0) {
+          side.set(p, undefined, s, undefined, levelCrc.g, levelCrc.len, s === 0 ? -1 : b.epoch);
+          this.record(p, undefined, s, undefined, code);
+          return;
+        }
+      }
+      // values of 2^53 or more, or refused: the general path reads them again
+    }
+    let p = scanE8(text, pa, pz);
+    let pBig: bigint | undefined;
+    if (p < 0) {
+      if (p === E8_BAD || (pBig = this.wide(text, pa, pz)) === undefined) {
+        this.refuseLevel();
+        return;
+      }
+      p = Number(pBig);
+    }
+    let s = scanE8(text, qa, qz);
+    let sBig: bigint | undefined;
+    if (s < 0) {
+      if (s === E8_BAD || (sBig = this.wide(text, qa, qz)) === undefined) {
+        this.refuseLevel();
+        return;
+      }
+      s = Number(sBig);
+    }
+    if (snapshot) {
+      side.set(p, pBig, s, sBig, 0, 0, -1);
       return;
     }
-    b.book.set(side, price, size);
-    if (record) this.changes.push({ price, size, side: side === "bid" ? 1 : 2 });
+    if (s !== 0 || sBig !== undefined) {
+      textDigitsCrc(text, pa, pz, b.priceDecimals, 0, 0);
+      textDigitsCrc(text, qa, qz, b.qtyDecimals, levelCrc.g, levelCrc.len);
+      side.set(p, pBig, s, sBig, levelCrc.g, levelCrc.len, b.epoch);
+    } else side.set(p, pBig, 0, undefined, 0, 0, -1);
+    this.record(p, pBig, s, sBig, code);
+  }
+
+  /** An e8 value of 2^53 or more as a bigint; undefined when it is not exact at e8 or exceeds an i64. */
+  private wide(text: string, a: number, z: number): bigint | undefined {
+    const v = scanDecimal(text, a, z, 8);
+    if (v === BAD_DECIMAL) return undefined;
+    if (v > I64_MAX) {
+      decimalScan.error = "";
+      this.levelReason = "OutOfRange";
+      return undefined;
+    }
+    return v;
+  }
+
+  private refuseLevel(): void {
+    if (decimalScan.error === "PrecisionLoss") this.counters.precisionErrors++;
+    if (decimalScan.error !== "") this.levelReason = decimalScan.error;
+    this.levelError = true;
+  }
+
+  private record(p: number, pb: bigint | undefined, s: number, sb: bigint | undefined, side: number): void {
+    const k = this.nCh++;
+    this.chP[k] = p;
+    this.chPb[k] = pb;
+    this.chS[k] = s;
+    this.chSb[k] = sb;
+    this.chSide[k] = side;
+  }
+
+  /** An update's levels are applied: depth truncation, checksum, BookDelta. */
+  private finishUpdate(b: KrakenBook, hasChecksum: boolean, checksum: number, recvNs: bigint): void {
+    b.updateId++;
+    if (b.depth > this.maxLevels) this.viewChanges(b);
+    else this.truncateWithRemovals(b);
+    if (hasChecksum && !this.verify(b, checksum)) return;
+    this.publishDelta(b, recvNs);
   }
 
   /** Truncates to the depth, recording a removal for every level that falls out of scope. */
   private truncateWithRemovals(b: KrakenBook): void {
-    const { bids, asks } = b.book;
-    for (let i = b.depth; i < bids.length; i++) this.changes.push({ price: bids[i].price, size: 0n, side: 1 });
-    for (let i = b.depth; i < asks.length; i++) this.changes.push({ price: asks[i].price, size: 0n, side: 2 });
-    b.book.truncate(b.depth);
+    const bids = b.bids.levels;
+    const asks = b.asks.levels;
+    for (let i = b.depth; i < bids.length; i++) this.record(bids[i].p, bids[i].pb, 0, undefined, 1);
+    for (let i = b.depth; i < asks.length; i++) this.record(asks[i].p, asks[i].pb, 0, undefined, 2);
+    b.truncate(b.depth);
+  }
+
+  /**
+   * A book deeper than one OrderBook TLV holds (depth > ALPHAPULSE_MAX_ORDER_LEVELS, V levels a side): consumers
+   * hold its top V levels per side (the view), and the BookDelta turns the view before the message into the view
+   * after it. The message's changes are kept when their price is in the new view (as sent), turned into removals
+   * when it was only in the old view, and dropped otherwise; levels pushed out of the view (between the new and
+   * the old edge) are removed, and levels pulled into it (behind the old edge) are sent with their size. A consumer
+   * applying OrderBook + BookDeltas thus holds exactly the top V levels per side (asserted by the tests against a
+   * naive model under random updates, and on the 10-pair capture).
+   */
+  private viewChanges(b: KrakenBook): void {
+    const v = this.maxLevels;
+    const n = this.nCh;
+    let w = 0;
+    for (let k = 0; k < n; k++) {
+      const bid = this.chSide[k] === 1;
+      const side = bid ? b.bids : b.asks;
+      const levels = side.levels;
+      const p = this.chP[k];
+      const pb = this.chPb[k];
+      let s = this.chS[k];
+      let sb = this.chSb[k];
+      if (levels.length >= v && !side.atOrAhead(p, pb, levels[v - 1])) {
+        const edge = bid ? this.bidEdge : this.askEdge;
+        if (edge !== undefined && !side.atOrAhead(p, pb, edge)) continue; // in neither view
+        s = 0;
+        sb = undefined;
+      }
+      this.chP[w] = p;
+      this.chPb[w] = pb;
+      this.chS[w] = s;
+      this.chSb[w] = sb;
+      this.chSide[w] = this.chSide[k];
+      w++;
+    }
+    this.nCh = w;
+    this.edgeChanges(b.bids, 1, this.bidEdge);
+    this.edgeChanges(b.asks, 2, this.askEdge);
+    b.truncate(b.depth);
+  }
+
+  private edgeChanges(side: BookSide, code: number, edge: KrakenLevel | undefined): void {
+    const v = this.maxLevels;
+    const levels = side.levels;
+    // pushed out: behind the new view, at or ahead of the old edge (every level there when the old view was short)
+    for (let i = v; i < levels.length; i++) {
+      const l = levels[i];
+      if (edge !== undefined && !side.atOrAhead(l.p, l.pb, edge)) break;
+      this.record(l.p, l.pb, 0, undefined, code);
+    }
+    // pulled in: in the new view, behind the old edge (none when the old view was short: it held the whole side)
+    if (edge === undefined) return;
+    for (let i = Math.min(levels.length, v) - 1; i >= 0; i--) {
+      const l = levels[i];
+      if (side.atOrAhead(l.p, l.pb, edge)) break;
+      this.record(l.p, l.pb, l.s, l.sb, code);
+    }
   }
 
   private verify(b: KrakenBook, expected: number): boolean {
-    const got = b.checksum.compute(b.book, b.priceDecimals, b.qtyDecimals);
+    const got = b.checksum();
     b.lastChecksum = got;
     if (got === expected) {
       b.checksumsVerified++;
@@ -756,7 +935,7 @@ export class KrakenFeedHandler {
   private levelFailure(b: KrakenBook, text: string): void {
     this.warn("book level refused (not an exact e8 decimal): rebuilding", {
       symbol: b.symbol,
-      reason: decimalScan.error,
+      reason: this.levelReason,
       message: text.slice(0, 200),
     });
     this.resync(b, InvalidationReason.Stale, `bad level on ${b.symbol}`);
@@ -773,7 +952,7 @@ export class KrakenFeedHandler {
 
   private invalidate(b: KrakenBook, reason: number): void {
     b.synced = false;
-    b.book.clear();
+    b.clear();
     this.counters.invalidations++;
     this.options.publisher.publish("StateInvalidation", {
       instrument: b.id,
@@ -788,7 +967,7 @@ export class KrakenFeedHandler {
         this.levelFailure(b, "");
         return;
       }
-      b.book.truncate(b.depth);
+      b.truncate(b.depth);
       b.updateId = 1;
     }
     b.synced = true;
@@ -796,29 +975,66 @@ export class KrakenFeedHandler {
     this.publishBook(b, recvNs);
   }
 
-  /** The book's top min(depth, ALPHAPULSE_MAX_ORDER_LEVELS) levels per side as an OrderBook snapshot. */
-  private publishBook(b: KrakenBook, recvNs: bigint): void {
-    const ts = this.msgTsNs > 0n ? this.msgTsNs : recvNs;
-    const levels = Math.min(b.depth, this.maxLevels);
-    this.options.publisher.publish("OrderBook", b.book.toTlv(b.id, ts, BigInt(b.updateId), levels, true));
+  /** The message's exchange time in ns (the receive time when it has none). */
+  private exchangeTsNs(recvNs: bigint): bigint {
+    if (this.tsBig > 0n) return this.tsBig;
+    if (this.tsMs > 0) return BigInt(this.tsMs) * 1_000_000n + BigInt(this.tsSub);
+    return recvNs;
   }
 
+  /** The book's top min(depth, ALPHAPULSE_MAX_ORDER_LEVELS) levels per side as an OrderBook snapshot. */
+  private publishBook(b: KrakenBook, recvNs: bigint): void {
+    const levels = Math.min(b.depth, this.maxLevels);
+    this.options.publisher.publish("OrderBook", b.toTlv(this.exchangeTsNs(recvNs), levels, true));
+    b.publishedId = b.updateId;
+  }
+
+  /**
+   * The message's changes as one BookDelta, its value bytes written here (the layout FrameBuilder.add writes:
+   * instrument, exchange_ts_ns, first/last_update_id, change_count, pad to 64; per change price i64, size i64,
+   * side u8, pad to 24) from the exact Numbers, without a bigint. first_update_id follows the last published id,
+   * so a message with no visible change (deep books) leaves no gap. More changes than a BookDelta may hold
+   * (2 x ALPHAPULSE_MAX_ORDER_LEVELS): an OrderBook snapshot instead.
+   */
   private publishDelta(b: KrakenBook, recvNs: bigint): void {
-    if (this.changes.length === 0) return;
-    // A book deeper than one OrderBook TLV may carry (book-1000) is published as its top levels, re-sent whole on
-    // every change: a delta could not tell a consumer which deeper level moves up into view.
-    if (b.depth > this.maxLevels || this.changes.length > 2 * this.maxLevels) {
+    const n = this.nCh;
+    if (n === 0) return;
+    if (n > 2 * this.maxLevels) {
       this.publishBook(b, recvNs);
       return;
     }
-    const id = BigInt(b.updateId);
-    this.options.publisher.publish("BookDelta", {
-      instrument: b.id,
-      exchangeTsNs: this.msgTsNs > 0n ? this.msgTsNs : recvNs,
-      firstUpdateId: id,
-      lastUpdateId: id,
-      changes: this.changes,
-    });
+    const size = 64 + 24 * n;
+    if (this.deltaBuf.length < size) {
+      this.deltaBuf = new Uint8Array(size * 2);
+      this.deltaDv = new DataView(this.deltaBuf.buffer);
+      this.deltaViews = [];
+    }
+    const v = this.deltaBuf;
+    const dv = this.deltaDv;
+    v.set(b.id.bytes, 0);
+    if (this.tsBig > 0n) dv.setBigUint64(32, this.tsBig, true);
+    else if (this.tsMs > 0) setU64Mul(dv, 32, this.tsMs, 1_000_000, this.tsSub);
+    else dv.setBigUint64(32, recvNs, true);
+    setU53(dv, 40, b.publishedId + 1);
+    setU53(dv, 48, b.updateId);
+    dv.setUint32(56, n, true); // change_count u16 (n <= 2 x 1000) and 2 pad bytes
+    dv.setUint32(60, 0, true);
+    let at = 64;
+    for (let k = 0; k < n; k++) {
+      const pb = this.chPb[k];
+      if (pb === undefined) setU53(dv, at, this.chP[k]);
+      else dv.setBigInt64(at, pb, true);
+      const sb = this.chSb[k];
+      if (sb === undefined) setU53(dv, at + 8, this.chS[k]);
+      else dv.setBigInt64(at + 8, sb, true);
+      dv.setUint32(at + 16, this.chSide[k], true); // side u8 and 3 pad bytes
+      dv.setUint32(at + 20, 0, true);
+      at += 24;
+    }
+    let view = this.deltaViews[n];
+    if (view === undefined) view = this.deltaViews[n] = v.subarray(0, size);
+    this.options.publisher.publishRaw(TlvType.BookDelta, "BookDelta", view);
+    b.publishedId = b.updateId;
   }
 
   private publishTrade(id: InstrumentId, price: bigint, size: bigint, ts: bigint, side: number, text: string): void {
@@ -840,4 +1056,16 @@ export class KrakenFeedHandler {
   private warn(message: string, facts: Record<string, unknown>): void {
     this.options.onWarning?.(message, facts);
   }
+}
+
+/** A non-negative integer of at most 10 digits s[a, b) (a checksum), NaN otherwise. */
+function digitsValue(s: string, a: number, b: number): number {
+  if (b <= a || b - a > 10) return Number.NaN;
+  let v = 0;
+  for (let i = a; i < b; i++) {
+    const d = s.charCodeAt(i) - 48;
+    if (d < 0 || d > 9) return Number.NaN;
+    v = v * 10 + d;
+  }
+  return v;
 }

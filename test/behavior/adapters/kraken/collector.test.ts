@@ -31,10 +31,19 @@ describe("Kraken collector against the replay venue (real WebSocket)", () => {
     expect(h.counters.bookUpdates).toBe(4269);
     expect(h.counters.parseErrors + h.counters.precisionErrors + h.counters.resyncs).toBe(0);
     expect([...h.books.values()].filter((b) => b.synced).length).toBe(10);
-    // depth 1000 is deeper than one OrderBook TLV (ALPHAPULSE_MAX_ORDER_LEVELS 50): every book message publishes
-    // the top 50 levels per side
-    expect(ofType(run.frames, TlvType.OrderBook).length).toBe(10 + 4269);
+    // depth 1000 is deeper than one OrderBook TLV (ALPHAPULSE_MAX_ORDER_LEVELS 50): consumers hold the top 50
+    // levels per side, from one OrderBook per snapshot and a BookDelta per message that changes that view
+    expect(ofType(run.frames, TlvType.OrderBook).length).toBe(10);
+    // 35 of the 4269 updates change only levels below the top 50: no frame (the next delta's ids cover them)
+    expect(ofType(run.frames, TlvType.BookDelta).length).toBe(4269 - 35);
     expect(run.frameErrors).toBe(0);
+    const consumer = consumerBooks(run.frames);
+    for (const b of h.books.values()) {
+      const mine = b.book;
+      const theirs = consumer.get(b.id.toString())!;
+      expect(theirs.bids).toEqual(mine.bids.slice(0, 50));
+      expect(theirs.asks).toEqual(mine.asks.slice(0, 50));
+    }
     const ids = new Set(run.frames.map((f) => (f.value.instrument as InstrumentId).toString()));
     expect(ids.has("kraken:spot:BTC/CHF")).toBe(true); // XBT normalised
     expect(ids.has("kraken:spot:ADA/BTC")).toBe(true);

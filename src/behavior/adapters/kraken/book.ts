@@ -1,0 +1,260 @@
+import type { InstrumentId } from "../../../data/instrument-id.ts";
+import type { OrderBook as OrderBookTlv } from "../../../data/tlv-layouts.ts";
+import { OrderBook } from "../../market/order-book.ts";
+import { levelCrc, shiftZeros, valueDigitsCrc } from "./level-crc.ts";
+
+/**
+ * The Kraken collector's own book: what OrderBook (src/behavior/market) holds, kept in the form the hot path needs.
+ *
+ * - Prices and sizes are e8 integers held as Numbers, exact below 2^53 (every level of the captures). A value of 2^53
+ *   or more keeps its exact bigint beside the Number (`pb`, `sb`), and the Number, rounded, only orders: rounding is
+ *   monotonic, so two different rounded prices order as their exact values do, and equal rounded prices are
+ *   compared by their bigints.
+ * - Each level carries its checksum CRC (level-crc.ts: g and length of its price+qty digits), set from the message
+ *   text when the level changes, so the per-update checksum never writes digits for levels that did not change.
+ *   `epoch` says which precision the CRC was made with; a level with another epoch (set by a snapshot, whose
+ *   precision may still be learnt, or before a precision change) gets its CRC from its value when it is checksummed.
+ */
+export class KrakenLevel {
+  constructor(
+    /** e8 price (exact when pb is undefined). */
+    public p: number,
+    public pb: bigint | undefined,
+    /** e8 size (exact when sb is undefined). */
+    public s: number,
+    public sb: bigint | undefined,
+    public g: number,
+    public len: number,
+    public epoch: number,
+  ) {}
+
+  get price(): bigint {
+    return this.pb ?? BigInt(this.p);
+  }
+
+  get size(): bigint {
+    return this.sb ?? BigInt(this.s);
+  }
+}
+
+/** One side, best first (bids descending, asks ascending), found by binary search. */
+export class BookSide {
+  readonly levels: KrakenLevel[] = [];
+  /** A level among the checksummed top 10 changed since the side's CRC was last assembled. */
+  dirty = true;
+
+  constructor(readonly desc: boolean) {}
+
+  get length(): number {
+    return this.levels.length;
+  }
+
+  /** Index of the price (p, pb), or ~(where it would go) when absent. */
+  search(p: number, pb: bigint | undefined): number {
+    const levels = this.levels;
+    const desc = this.desc;
+    let lo = 0;
+    let hi = levels.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      const l = levels[mid];
+      const q = l.p;
+      let ahead: boolean;
+      if (q !== p) ahead = desc ? q > p : q < p;
+      else if (l.pb === undefined && pb === undefined) return mid;
+      else {
+        const a = l.price;
+        const b = pb ?? BigInt(p);
+        if (a === b) return mid;
+        ahead = desc ? a > b : a < b;
+      }
+      if (ahead) lo = mid + 1;
+      else hi = mid;
+    }
+    return ~lo;
+  }
+
+  /**
+   * Sets a level (size 0 removes it): returns the index it was at or went to, or -1 when nothing changed (removal of
+   * an absent level). g/len/epoch: its checksum CRC.
+   */
+  set(
+    p: number,
+    pb: bigint | undefined,
+    s: number,
+    sb: bigint | undefined,
+    g: number,
+    len: number,
+    epoch: number,
+  ): number {
+    const i = this.search(p, pb);
+    const zero = s === 0 && sb === undefined;
+    if (i >= 0) {
+      if (i < CHECKSUM_DEPTH) this.dirty = true;
+      if (zero) this.levels.splice(i, 1);
+      else {
+        const l = this.levels[i];
+        l.s = s;
+        l.sb = sb;
+        l.g = g;
+        l.len = len;
+        l.epoch = epoch;
+      }
+      return i;
+    }
+    if (zero) return -1;
+    const at = ~i;
+    if (at < CHECKSUM_DEPTH) this.dirty = true;
+    const level = new KrakenLevel(p, pb, s, sb, g, len, epoch);
+    if (at === this.levels.length) this.levels.push(level);
+    else this.levels.splice(at, 0, level);
+    return at;
+  }
+
+  /** True when the price (p, pb) is at or ahead of (better than or equal to) the level `l`. */
+  atOrAhead(p: number, pb: bigint | undefined, l: KrakenLevel): boolean {
+    const q = l.p;
+    if (q !== p) return this.desc ? p > q : p < q;
+    if (l.pb === undefined && pb === undefined) return true;
+    const a = pb ?? BigInt(p);
+    const b = l.price;
+    return this.desc ? a >= b : a <= b;
+  }
+}
+
+/** Levels of each side the checksum covers (Kraken: top 10 asks then top 10 bids). */
+export const CHECKSUM_DEPTH = 10;
+
+/** One book per venue symbol. */
+export class KrakenBook {
+  readonly bids = new BookSide(true);
+  readonly asks = new BookSide(false);
+  synced = false;
+  /** Per-book message counter since the last snapshot (Kraken has no book sequence). */
+  updateId = 0;
+  /** Update id of the last published OrderBook or BookDelta (a delta covers the ids after it). */
+  publishedId = 0;
+  checksumsVerified = 0;
+  checksumMismatches = 0;
+  lastChecksum = 0;
+  /** A resubscription was asked for and its snapshot has not come yet. */
+  resyncPending = false;
+  /** Precision epoch of the level CRCs (see KrakenLevel); bumped when a precision changes. */
+  epoch = 0;
+  private pd = -1;
+  private qd = -1;
+
+  constructor(
+    readonly symbol: string,
+    readonly id: InstrumentId,
+    public depth: number,
+  ) {}
+
+  /** Fraction digits Kraken writes prices with (the checksum's), -1 unknown. */
+  get priceDecimals(): number {
+    return this.pd;
+  }
+
+  set priceDecimals(d: number) {
+    if (d !== this.pd) {
+      this.pd = d;
+      this.epoch++;
+    }
+  }
+
+  get qtyDecimals(): number {
+    return this.qd;
+  }
+
+  set qtyDecimals(d: number) {
+    if (d !== this.qd) {
+      this.qd = d;
+      this.epoch++;
+    }
+  }
+
+  clear(): void {
+    this.bids.levels.length = 0;
+    this.asks.levels.length = 0;
+    this.bids.dirty = true;
+    this.asks.dirty = true;
+  }
+
+  truncate(depth: number): void {
+    for (const side of [this.bids, this.asks]) {
+      if (side.levels.length > depth) {
+        side.levels.length = depth;
+        if (depth < CHECKSUM_DEPTH) side.dirty = true;
+      }
+    }
+  }
+
+  /**
+   * Kraken's CRC32 of the top 10 asks then the top 10 bids (same value as krakenBookChecksum of `book`). Each side's
+   * part is kept and assembled again only when one of its top 10 levels changed: the asks as the register they
+   * leave from ~0, the bids as their register from 0 and their length, joined by one shift (CRC linearity).
+   */
+  checksum(): number {
+    if (this.crcEpoch !== this.epoch) {
+      this.crcEpoch = this.epoch;
+      this.asks.dirty = true;
+      this.bids.dirty = true;
+    }
+    if (this.asks.dirty) {
+      this.asksReg = this.sideCrc(this.asks.levels, -1);
+      this.asks.dirty = false;
+    }
+    if (this.bids.dirty) {
+      this.bidsReg = this.sideCrc(this.bids.levels, 0);
+      this.bidsLen = levelCrc.len;
+      this.bids.dirty = false;
+    }
+    return ~(shiftZeros(this.asksReg, this.bidsLen) ^ this.bidsReg) >>> 0;
+  }
+
+  private crcEpoch = -1;
+  private asksReg = 0;
+  private bidsReg = 0;
+  private bidsLen = 0;
+
+  /** The register after the side's top 10 levels from `c`; their total length is left in levelCrc.len. */
+  private sideCrc(levels: KrakenLevel[], c: number): number {
+    const n = Math.min(levels.length, CHECKSUM_DEPTH);
+    let total = 0;
+    for (let i = 0; i < n; i++) {
+      const l = levels[i];
+      if (l.epoch !== this.epoch) {
+        valueDigitsCrc(l.p, l.pb, this.pd, 0, 0);
+        valueDigitsCrc(l.s, l.sb, this.qd, levelCrc.g, levelCrc.len);
+        l.g = levelCrc.g;
+        l.len = levelCrc.len;
+        l.epoch = this.epoch;
+      }
+      c = shiftZeros(c, l.len) ^ l.g;
+      total += l.len;
+    }
+    levelCrc.len = total;
+    return c;
+  }
+
+  /** The book as a shared OrderBook (bigint levels; tests, diagnostics, the venue's view; allocates). */
+  get book(): OrderBook {
+    const b = new OrderBook();
+    for (const l of this.bids.levels) b.bids.push({ price: l.price, size: l.size });
+    for (const l of this.asks.levels) b.asks.push({ price: l.price, size: l.size });
+    return b;
+  }
+
+  /** The best `depth` levels per side as an OrderBook TLV value (order_count unknown = 0). */
+  toTlv(exchangeTsNs: bigint, depth: number, snapshot = true): OrderBookTlv {
+    const level = (l: KrakenLevel) => ({ price: l.price, size: l.size, orderCount: 0 });
+    return {
+      instrument: this.id,
+      exchangeTsNs,
+      updateId: BigInt(this.updateId),
+      flags: snapshot ? 1 : 0,
+      bids: this.bids.levels.slice(0, depth).map(level),
+      asks: this.asks.levels.slice(0, depth).map(level),
+    };
+  }
+}

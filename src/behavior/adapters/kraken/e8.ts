@@ -1,0 +1,147 @@
+import { BAD_DECIMAL, decimalScan, scanDecimal } from "../common/decimal-scan.ts";
+
+/**
+ * The Kraken hot path's numbers without bigints: decimal text -> e8 as an exact integer Number, times as integer
+ * Numbers, and u64/i64 written from them. A JS Number holds every integer below 2^53 exactly; every value here is
+ * checked against that bound, and what does not fit says so (WIDE) for the caller to take the bigint path
+ * (scanDecimal), so nothing is ever rounded.
+ */
+
+/** scanE8: not a decimal, or more than 8 significant fraction digits (reason in decimalScan.error). */
+export const E8_BAD = -1;
+/** scanE8: a valid decimal whose e8 value is 2^53 or more: use bigints (scanDecimal). */
+export const E8_WIDE = -2;
+
+const POW10: number[] = Array.from({ length: 19 }, (_, i) => 10 ** i);
+const MAX_SAFE = Number.MAX_SAFE_INTEGER;
+const MAX_SAFE_BIG = BigInt(MAX_SAFE);
+const TWO24 = 16777216;
+const TWO32 = 4294967296;
+
+/**
+ * s[start, end) as an unsigned decimal scaled by 10^8, as an exact integer Number; E8_BAD or E8_WIDE otherwise.
+ * Accepts and refuses exactly what scanDecimal(s, start, end, 8) does (asserted by the tests).
+ */
+export function scanE8(s: string, start: number, end: number): number {
+  let v = 0;
+  let digits = 0;
+  let frac = -1;
+  for (let i = start; i < end; i++) {
+    const c = s.charCodeAt(i);
+    if (c === 46) {
+      if (frac >= 0) return bad("NotADecimal");
+      frac = 0;
+      continue;
+    }
+    const d = c - 48;
+    if (d < 0 || d > 9) return bad("NotADecimal");
+    if (frac >= 8) {
+      if (d !== 0) return bad("PrecisionLoss");
+      continue;
+    }
+    if (digits >= 15) return long(s, start, end);
+    v = v * 10 + d;
+    if (v !== 0) digits++;
+    if (frac >= 0) frac++;
+  }
+  if (frac === 0 || end === start || (frac < 0 && digits === 0 && s.charCodeAt(start) !== 48)) {
+    return bad("NotADecimal");
+  }
+  // the product is exact when it is at most 2^53-1; a true product above that rounds to 2^53 or more
+  const x = v * POW10[frac < 0 ? 8 : 8 - frac];
+  return x <= MAX_SAFE ? x : E8_WIDE;
+}
+
+/** More than 15 significant digits: scanDecimal (bigint) decides, and the value is a Number again when it fits. */
+function long(s: string, start: number, end: number): number {
+  const v = scanDecimal(s, start, end, 8);
+  if (v === BAD_DECIMAL) return E8_BAD;
+  return v <= MAX_SAFE_BIG ? Number(v) : E8_WIDE;
+}
+
+/** Records the reason and returns E8_BAD. */
+export function bad(reason: "NotADecimal" | "PrecisionLoss"): number {
+  decimalScan.error = reason;
+  return E8_BAD;
+}
+
+/** Writes v·mul + add as a u64, little-endian (0 <= v < 2^53, 1 <= mul <= 1e6, 0 <= add < 2^32): exact, no bigint. */
+export function setU64Mul(dv: DataView, at: number, v: number, mul: number, add: number): void {
+  const vh = Math.floor(v / TWO24);
+  const x = vh * mul; // < 2^29 · 1e6 < 2^49
+  const y = (v - vh * TWO24) * mul + add; // < 2^24 · 1e6 + 2^32 < 2^45
+  // total = x·2^24 + y; x·2^24 = xHi·2^32 + (x mod 256)·2^24
+  const xHi = Math.floor(x / 256);
+  let lo = (x - xHi * 256) * TWO24 + y;
+  const carry = Math.floor(lo / TWO32);
+  lo -= carry * TWO32;
+  dv.setUint32(at, lo, true);
+  dv.setUint32(at + 4, xHi + carry, true);
+}
+
+/** i64 little-endian from a non-negative exact integer Number. */
+export function setU53(dv: DataView, at: number, v: number): void {
+  const hi = Math.floor(v / TWO32);
+  dv.setUint32(at, v - hi * TWO32, true);
+  dv.setUint32(at + 4, hi, true);
+}
+
+/** The minute of the last v2 time seen ("2023-07-30T15:29") and its epoch ms: Date.UTC runs once a minute. */
+const minuteKey = new Int32Array(16).fill(-1);
+let minuteMs = 0;
+
+/** rfc3339Ms's ns within the millisecond (0..999999). */
+export const rfc3339 = { subMsNs: 0 };
+
+/**
+ * Kraken v2 time "2023-07-30T15:29:58.343415Z" (RFC 3339, UTC) -> whole ms since the epoch, with the ns below the ms
+ * in rfc3339.subMsNs; -1 when it is not such a time. Same value as scanRfc3339Ns (tests), without a bigint.
+ */
+export function rfc3339Ms(s: string, start: number, end: number): number {
+  if (end - start < 20 || s.charCodeAt(start + 10) !== 84 || s.charCodeAt(end - 1) !== 90) return -1;
+  let same = true;
+  for (let i = 0; i < 16; i++) {
+    if (minuteKey[i] !== s.charCodeAt(start + i)) {
+      same = false;
+      break;
+    }
+  }
+  if (!same) {
+    const ms = Date.UTC(
+      num(s, start, 4),
+      num(s, start + 5, 2) - 1,
+      num(s, start + 8, 2),
+      num(s, start + 11, 2),
+      num(s, start + 14, 2),
+      0,
+    );
+    if (!Number.isInteger(ms)) return -1;
+    minuteMs = ms;
+    for (let i = 0; i < 16; i++) minuteKey[i] = s.charCodeAt(start + i);
+  }
+  const sec = num(s, start + 17, 2);
+  if (!(sec <= 60)) return -1;
+  let frac = 0;
+  let fd = 0;
+  if (s.charCodeAt(start + 19) === 46) {
+    for (let i = start + 20; i < end - 1 && fd < 9; i++, fd++) {
+      const d = s.charCodeAt(i) - 48;
+      if (d < 0 || d > 9) return -1;
+      frac = frac * 10 + d;
+    }
+    frac *= POW10[9 - fd];
+  }
+  const fracMs = Math.floor(frac / 1e6);
+  rfc3339.subMsNs = frac - fracMs * 1e6;
+  return minuteMs + sec * 1000 + fracMs;
+}
+
+function num(s: string, at: number, len: number): number {
+  let v = 0;
+  for (let i = at; i < at + len; i++) {
+    const d = s.charCodeAt(i) - 48;
+    if (d < 0 || d > 9) return Number.NaN;
+    v = v * 10 + d;
+  }
+  return v;
+}
