@@ -4,6 +4,7 @@ import type { MarketPublisher } from "../common/market-publisher.ts";
 import type { BinanceMarket } from "./config.ts";
 import { DepthBook } from "./depth-book.ts";
 import { BinanceParseError } from "./errors.ts";
+import { BinanceFastReader, FastKind } from "./fast-reader.ts";
 import type { BinanceInstrument } from "./instrument-provider.ts";
 import {
   BinanceScanner,
@@ -72,6 +73,14 @@ export interface BinanceCounters {
   ignored: number;
   crossedBooks: number;
   venueErrors: number;
+  /** Messages handled whole by the fast path (fast-reader.ts). */
+  fastPath: number;
+  /**
+   * Messages the fast path passed to the general one: another form (whitespace, escapes, key repeated, unknown
+   * event, a value beyond 2^53, malformed input), or a case it leaves to it (a book not yet live, a symbol we do not
+   * follow, a book holding bigints, a time beyond u64 ns).
+   */
+  fallbacks: number;
 }
 
 export interface BinanceNormalizerOptions {
@@ -86,6 +95,8 @@ export interface BinanceNormalizerOptions {
   onProgress?: () => void;
   /** Log line for refused input (rate-limited by the caller if needed). */
   onBadInput?: (error: BinanceParseError) => void;
+  /** The fast path for messages in Binance's own compact form (default true; false: the general path only). */
+  fastPath?: boolean;
 }
 
 const BID = 1;
@@ -110,6 +121,8 @@ export class BinanceNormalizer {
     ignored: 0,
     crossedBooks: 0,
     venueErrors: 0,
+    fastPath: 0,
+    fallbacks: 0,
   };
   readonly books = new Map<string, SymbolBook>();
   private readonly scanner = new BinanceScanner();
@@ -126,6 +139,14 @@ export class BinanceNormalizer {
   private readonly snapBids: LevelBuffer = { prices: [], sizes: [], sides: [], n: 0, unsafe: false };
   private readonly snapAsks: LevelBuffer = { prices: [], sizes: [], sides: [], n: 0, unsafe: false };
   private readonly lv: LevelBuffer = { prices: [], sizes: [], sides: [], n: 0, unsafe: false };
+  /** The fast path's reader (undefined: disabled); it reads a depth event's levels into `lv`. */
+  private readonly fast: BinanceFastReader | undefined;
+  /** Followed symbols and their books, for the fast path's in-place symbol match. */
+  private readonly bookList: SymbolBook[] = [];
+  private readonly bookSymbols: string[] = [];
+  /** The instrument whose id bytes tradeValue / quoteValue hold (written again only when it changes). */
+  private tradeIid: Uint8Array | undefined;
+  private quoteIid: Uint8Array | undefined;
   /**
    * TLV values written here from Numbers and published with publishRaw: no bigint, no value object per level.
    * BookDelta: 64-byte fixed part + 24 bytes per change (up to maxChanges per TLV; several TLVs per frame above).
@@ -170,6 +191,11 @@ export class BinanceNormalizer {
         crossed: 0,
       });
     }
+    for (const [symbol, sb] of this.books) {
+      this.bookSymbols.push(symbol);
+      this.bookList.push(sb);
+    }
+    this.fast = options.fastPath === false ? undefined : new BinanceFastReader(this.lv, BID, ASK);
   }
 
   /** InstrumentMeta for every symbol (after exchangeInfo). */
@@ -215,6 +241,14 @@ export class BinanceNormalizer {
   }
 
   private dispatch(text: string, fresh: boolean): void {
+    const fast = this.fast;
+    if (fast !== undefined) {
+      if (this.dispatchFast(fast, fast.read(text), text, fresh)) {
+        this.counters.fastPath++;
+        return;
+      }
+      this.counters.fallbacks++;
+    }
     const sc = this.scanner;
     const kind = sc.scan(text);
     switch (kind) {
@@ -238,6 +272,130 @@ export class BinanceNormalizer {
         if (sc.failReason) throw sc.error("Malformed", sc.failReason);
         this.counters.ignored++;
     }
+  }
+
+  /**
+   * The fast path: a message fast-reader.ts accepted, handled as the general path handles it (the same frames, byte
+   * for byte, and counters). Returns false, having changed nothing, for a case left to the general path.
+   */
+  private dispatchFast(fast: BinanceFastReader, kind: FastKind, text: string, fresh: boolean): boolean {
+    switch (kind) {
+      case FastKind.Miss:
+        return false;
+      case FastKind.BookTicker:
+        return this.onBookTickerFast(fast);
+      case FastKind.Trade:
+        return this.onTradeFast(fast);
+      default: {
+        const sb = this.fastSymbolBook(fast);
+        // Sync phases (buffering, the straddle) and a book holding bigints: the general path.
+        if (sb === undefined || sb.state !== SyncState.Live || sb.book.isBig || fast.E > MAX_MS_FOR_U64_NS) {
+          return false;
+        }
+        if (fresh) this.counters.depthEvents++;
+        this.onDepthLiveFast(fast, sb, text);
+        return true;
+      }
+    }
+  }
+
+  /** symbolBook() from the fast reader's symbol: the last one again, else a match in place; undefined: not ours. */
+  private fastSymbolBook(fast: BinanceFastReader): SymbolBook | undefined {
+    const text = fast.text;
+    const start = fast.symStart;
+    const len = fast.symEnd - start;
+    const last = this.lastBook;
+    if (last !== undefined && sameText(text, start, len, this.lastSymbol)) return last;
+    const symbols = this.bookSymbols;
+    for (let k = 0; k < symbols.length; k++) {
+      if (sameText(text, start, len, symbols[k])) {
+        this.lastBook = this.bookList[k];
+        this.lastSymbol = symbols[k];
+        return this.lastBook;
+      }
+    }
+    return undefined; // not followed: the general path counts it
+  }
+
+  /** onDepth() for a Live book, from the fast reader's values (its levels are in `lv`). */
+  private onDepthLiveFast(fast: BinanceFastReader, sb: SymbolBook, text: string): void {
+    const U = fast.U;
+    const u = fast.u;
+    const L = sb.lastUpdateId;
+    if (this.futures) {
+      if (fast.pu !== L) {
+        if (u <= L) this.stale(sb);
+        else this.gap(sb, text);
+        return;
+      }
+    } else if (U !== L + 1) {
+      if (u <= L) this.stale(sb);
+      else this.gap(sb, text);
+      return;
+    }
+    const lv = this.lv;
+    const book = sb.book;
+    const n = lv.n;
+    const prices = lv.prices;
+    const sizes = lv.sizes;
+    const sides = lv.sides;
+    for (let i = 0; i < n; i++) book.setNum(sides[i] === BID, prices[i], sizes[i]);
+    book.widen(lv, BID, ASK);
+    sb.lastUpdateId = u;
+    sb.applied++;
+    this.counters.applied++;
+    if (book.crossed) {
+      sb.crossed++;
+      this.counters.crossedBooks++;
+    }
+    this.publishDeltaRaw(sb, U, u, lv.n, fast.E);
+  }
+
+  /** onTrade() from the fast reader's values. */
+  private onTradeFast(fast: BinanceFastReader): boolean {
+    const ms = fast.T >= 0 ? fast.T : fast.E;
+    if (ms > MAX_MS_FOR_U64_NS) return false;
+    const sb = this.fastSymbolBook(fast);
+    if (sb === undefined) return false;
+    const v = this.tradeValue;
+    const dv = this.tradeDv;
+    const iid = sb.instrument.id.bytes;
+    if (this.tradeIid !== iid) {
+      v.set(iid, 0);
+      this.tradeIid = iid;
+    }
+    setE8(dv, 32, fast.p);
+    setE8(dv, 40, fast.q);
+    if (ms < 0) setU64(dv, 48, 0);
+    else setMsAsNs(dv, 48, ms);
+    dv.setUint32(56, fast.m ? 2 : 1, true); // side u8 then pad
+    this.options.publisher.publishRaw(TlvType.Trade, "Trade", v);
+    this.counters.trades++;
+    return true;
+  }
+
+  /** onBookTicker() from the fast reader's values. */
+  private onBookTickerFast(fast: BinanceFastReader): boolean {
+    const ms = fast.T >= 0 ? fast.T : fast.E;
+    if (ms > MAX_MS_FOR_U64_NS) return false;
+    const sb = this.fastSymbolBook(fast);
+    if (sb === undefined) return false;
+    const v = this.quoteValue;
+    const dv = this.quoteDv;
+    const iid = sb.instrument.id.bytes;
+    if (this.quoteIid !== iid) {
+      v.set(iid, 0);
+      this.quoteIid = iid;
+    }
+    setE8(dv, 32, fast.b);
+    setE8(dv, 40, fast.B);
+    setE8(dv, 48, fast.a);
+    setE8(dv, 56, fast.A);
+    if (ms < 0) setU64(dv, 64, 0);
+    else setMsAsNs(dv, 64, ms);
+    this.options.publisher.publishRaw(TlvType.Quote, "Quote", v);
+    this.counters.quotes++;
+    return true;
   }
 
   private symbolBook(): SymbolBook | undefined {
@@ -605,6 +763,7 @@ export class BinanceNormalizer {
     const v = this.tradeValue;
     const dv = this.tradeDv;
     v.set(sb.instrument.id.bytes, 0);
+    this.tradeIid = sb.instrument.id.bytes;
     setI64(dv, 32, p);
     setI64(dv, 40, q);
     if (ms < 0) setU64(dv, 48, 0);
@@ -643,6 +802,7 @@ export class BinanceNormalizer {
     const v = this.quoteValue;
     const dv = this.quoteDv;
     v.set(sb.instrument.id.bytes, 0);
+    this.quoteIid = sb.instrument.id.bytes;
     setI64(dv, 32, bp);
     setI64(dv, 40, bq);
     setI64(dv, 48, ap);
@@ -672,4 +832,21 @@ export class BinanceNormalizer {
     });
     this.counters.quotes++;
   }
+}
+
+function sameText(text: string, start: number, len: number, s: string): boolean {
+  if (s.length !== len) return false;
+  for (let k = 0; k < len; k++) if (text.charCodeAt(start + k) !== s.charCodeAt(k)) return false;
+  return true;
+}
+
+/**
+ * A non-negative exact integer Number below 2^53 (an e8 value, a ms time) as a u64 (for it, the same bytes as an
+ * i64) little-endian. The high word (< 2^21) by a multiply with 2^-32 (exact) and truncation, the low word as the
+ * exact remainder in [0, 2^32) written through ToInt32 (the same bits): no Math.floor, no division, no fmod.
+ */
+function setE8(dv: DataView, at: number, v: number): void {
+  const hi = (v * 2.3283064365386963e-10) | 0;
+  dv.setInt32(at, (v - hi * 4294967296) | 0, true);
+  dv.setInt32(at + 4, hi, true);
 }

@@ -1,0 +1,459 @@
+/**
+ * The Binance collector's fast path: one pass over a market-data message in the exact compact form Binance sends,
+ * reading every field the normaliser uses straight into numbers (e8 prices and sizes, ms times, update ids) and the
+ * depth levels into a reused LevelBuffer. No substring, no object, no bigint, no closure per message.
+ *
+ * Accepted: `{"stream":"<name>","data":{<event>}}` (combined streams) or a bare `{<event>}`, where <event> is a
+ * depthUpdate, trade, aggTrade or bookTicker (with or without "e") object of `"key":value` pairs without whitespace,
+ * in any order, each key at most once. Values the normaliser reads must have the form Binance sends (decimal strings
+ * of digits with an optional fraction, integers of 1-15 digits, true/false, arrays of `["price","size"]` pairs);
+ * other keys may carry strings without escapes, numbers, true/false/null.
+ *
+ * Anything else returns FastKind.Miss and the message takes the general path (BinanceScanner), which reads every
+ * valid JSON form and raises the typed errors: whitespace, escapes, nested objects, duplicate keys, unknown events,
+ * a value beyond 2^53 at e8 (whose integer part exceeds FAST_WHOLE_MAX), a '-' sign, more than 8 non-zero
+ * decimals, a malformed field. So for every message it accepts, the fast path yields exactly the values the
+ * general path reads (test/behavior/adapters/binance/fast-path.test.ts checks this on every captured message and on
+ * generated ones), and it never has to refuse anything itself.
+ */
+import type { LevelBuffer } from "./parsing.ts";
+
+export const FastKind = { Miss: 0, Depth: 1, Trade: 2, BookTicker: 3 } as const;
+export type FastKind = (typeof FastKind)[keyof typeof FastKind];
+
+const Q = 34; // "
+const BACKSLASH = 92;
+const COLON = 58;
+const COMMA = 44;
+const OPEN_BRACE = 123;
+const CLOSE_BRACE = 125;
+const OPEN_BRACKET = 91;
+const CLOSE_BRACKET = 93;
+const DOT = 46;
+const ZERO = 48;
+
+/**
+ * The largest e8 value the general path keeps as a Number: its integer part at most FAST_WHOLE_MAX (90,071,991,
+ * parsing.ts), fraction at most 99,999,999. Larger values go to the general path (bigints).
+ */
+const MAX_E8 = 9_007_199_199_999_999;
+const MAX_SAFE = Number.MAX_SAFE_INTEGER;
+const SCALE = [100_000_000, 10_000_000, 1_000_000, 100_000, 10_000, 1000, 100, 10, 1];
+
+/** Keys the normaliser reads: bit per key, so a second occurrence is seen (and sent to the general path). */
+const K_e = 1;
+const K_E = 2;
+const K_T = 4;
+const K_s = 8;
+const K_U = 16;
+const K_u = 32;
+const K_pu = 64;
+const K_b = 128;
+const K_a = 256;
+const K_B = 512;
+const K_A = 1024;
+const K_p = 2048;
+const K_q = 4096;
+const K_m = 8192;
+/** `b` / `a` held a level array (else a decimal string). */
+const B_LEVELS = 16384;
+const A_LEVELS = 32768;
+/** `a` held a plain number (aggTrade's aggregate trade id): fine for a trade, not for a book. */
+const A_NUMBER = 65536;
+
+const STREAM_OPEN = '{"stream":"';
+const DATA_OPEN = '","data":{"';
+
+const EV_DEPTH = 1;
+const EV_TRADE = 2;
+const EV_AGG = 3;
+const EV_TICKER = 4;
+
+const DEPTH_NEEDS = K_s | K_U | K_u | K_b | K_a | B_LEVELS | A_LEVELS;
+const TRADE_NEEDS = K_s | K_p | K_q | K_m;
+const TICKER_NEEDS = K_s | K_b | K_B | K_a | K_A;
+
+/** The value read by the last readE8 / readInt (a module slot: a call returns the index, this the value). */
+let num = 0;
+
+/**
+ * A decimal string's content at `i` (after its opening quote) as an exact e8 Number: digits, optionally '.' and
+ * digits, non-zero digits at most 8 after the point. Returns the index after the closing quote, or -1 (other form,
+ * or beyond MAX_E8) for the general path, which reads the same text the same way or raises its typed error.
+ */
+function readE8(text: string, i: number): number {
+  let d = text.charCodeAt(i) - ZERO;
+  if (!(d >= 0 && d <= 9)) return -1;
+  let v = 0;
+  do {
+    v = v * 10 + d;
+    d = text.charCodeAt(++i) - ZERO;
+  } while (d >= 0 && d <= 9);
+  let scale = 100_000_000;
+  if (d === DOT - ZERO) {
+    d = text.charCodeAt(++i) - ZERO;
+    if (!(d >= 0 && d <= 9)) return -1;
+    let fd = 0;
+    do {
+      if (fd < 8) {
+        v = v * 10 + d;
+        fd++;
+      } else if (d !== 0) return -1; // precision beyond e8: the general path refuses it
+      d = text.charCodeAt(++i) - ZERO;
+    } while (d >= 0 && d <= 9);
+    scale = SCALE[fd];
+  }
+  // v is exact while every partial value stays below 2^53; once one does not, v >= 2^53 from then on (rounding is
+  // monotonic), so `v <= MAX_SAFE` proves v exact, and the product is exact whenever it is <= MAX_E8 < 2^53.
+  if (d !== Q - ZERO || v > MAX_SAFE) return -1;
+  v *= scale;
+  if (v > MAX_E8) return -1;
+  num = v;
+  return i + 1;
+}
+
+/** An unquoted integer of 1-15 digits at `i` (as BinanceScanner.int reads it). Returns the index after it, or -1. */
+function readInt(text: string, i: number): number {
+  const start = i;
+  let v = 0;
+  let d = text.charCodeAt(i) - ZERO;
+  while (d >= 0 && d <= 9) {
+    v = v * 10 + d;
+    d = text.charCodeAt(++i) - ZERO;
+  }
+  if (i === start || i - start > 15) return -1;
+  num = v;
+  return i;
+}
+
+/** A string's content at `i` without escapes: the index of its closing quote, or -1. */
+function stringEnd(text: string, i: number): number {
+  for (;;) {
+    const c = text.charCodeAt(i);
+    if (c === Q) return i;
+    if (c === BACKSLASH || Number.isNaN(c)) return -1; // an escape, or the end of the text (NaN)
+    i++;
+  }
+}
+
+/** A value the normaliser does not read, at `i`: a string without escapes or a bare token. Index after it, or -1. */
+function skipSimple(text: string, i: number): number {
+  const c = text.charCodeAt(i);
+  if (c === Q) {
+    const e = stringEnd(text, i + 1);
+    return e < 0 ? -1 : e + 1;
+  }
+  if (c === OPEN_BRACE || c === OPEN_BRACKET) return -1;
+  const start = i;
+  for (;;) {
+    const d = text.charCodeAt(i);
+    if (d === COMMA || d === CLOSE_BRACE || Number.isNaN(d)) break;
+    if (d <= 32 || d === Q || d === CLOSE_BRACKET || d === OPEN_BRACE || d === OPEN_BRACKET) return -1;
+    i++;
+  }
+  return i === start ? -1 : i;
+}
+
+/**
+ * `[["p","q"],...]` at `i` appended to `out` with `side`. Returns the index after the closing bracket, or -1
+ * (out.n may then have grown: the caller resets it).
+ */
+function readLevels(text: string, i: number, out: LevelBuffer, side: number): number {
+  if (text.charCodeAt(++i) === CLOSE_BRACKET) return i + 1;
+  const prices = out.prices;
+  const sizes = out.sizes;
+  const sides = out.sides;
+  let n = out.n;
+  for (;;) {
+    if (text.charCodeAt(i) !== OPEN_BRACKET || text.charCodeAt(i + 1) !== Q) return -1;
+    i = readE8(text, i + 2);
+    if (i < 0) return -1;
+    const price = num;
+    if (text.charCodeAt(i) !== COMMA || text.charCodeAt(i + 1) !== Q) return -1;
+    i = readE8(text, i + 2);
+    if (i < 0 || text.charCodeAt(i) !== CLOSE_BRACKET) return -1;
+    prices[n] = price;
+    sizes[n] = num;
+    sides[n] = side;
+    n++;
+    const c = text.charCodeAt(i + 1);
+    i += 2;
+    if (c === COMMA) continue;
+    if (c === CLOSE_BRACKET) break;
+    return -1;
+  }
+  out.n = n;
+  return i;
+}
+
+export class BinanceFastReader {
+  /** The last message read. */
+  text = "";
+  /** Where the symbol's text is (without quotes). */
+  symStart = 0;
+  symEnd = 0;
+  /** ms times, -1 when absent. */
+  E = -1;
+  T = -1;
+  /** Update ids; pu is -1 when absent. */
+  U = 0;
+  u = 0;
+  pu = -1;
+  /** Trade: price, size (e8), buyer is maker. */
+  p = 0;
+  q = 0;
+  m = false;
+  /** bookTicker: bid price/size, ask price/size (e8). */
+  b = 0;
+  B = 0;
+  a = 0;
+  A = 0;
+
+  /** `levels`: where a depth event's levels go (bids tagged `bidTag`, then asks `askTag`; order as sent). */
+  constructor(
+    private readonly levels: LevelBuffer,
+    private readonly bidTag: number,
+    private readonly askTag: number,
+  ) {}
+
+  /** Reads one message; FastKind.Miss: not the fast form, use the general path (nothing was changed but scratch). */
+  read(text: string): FastKind {
+    this.text = text;
+    let i = 1;
+    let envelope = false;
+    // {"stream":"<name>","data":{"  (native compares: a few calls instead of ~40 charCodeAt)
+    if (text.startsWith(STREAM_OPEN)) {
+      // The name's end: the first quote after it, not escaped (its content is not read: escapes inside are fine).
+      const e = text.indexOf('"', 11);
+      if (e < 0 || text.charCodeAt(e - 1) === BACKSLASH || !text.startsWith(DATA_OPEN, e)) return FastKind.Miss;
+      envelope = true;
+      i = e + 10;
+    } else if (text.charCodeAt(0) !== OPEN_BRACE || text.charCodeAt(1) !== Q) return FastKind.Miss;
+    const lv = this.levels;
+    lv.n = 0;
+    lv.unsafe = false;
+    let seen = 0;
+    let ev = 0;
+    this.E = -1;
+    this.T = -1;
+    this.pu = -1;
+    // i: the opening quote of a key
+    for (;;) {
+      const k1 = text.charCodeAt(i + 1);
+      let key = 0;
+      if (k1 === Q || k1 === BACKSLASH) return FastKind.Miss;
+      if (text.charCodeAt(i + 2) === Q) {
+        i += 3;
+        switch (k1) {
+          case 101: // e
+            key = K_e;
+            break;
+          case 69: // E
+            key = K_E;
+            break;
+          case 84: // T
+            key = K_T;
+            break;
+          case 115: // s
+            key = K_s;
+            break;
+          case 85: // U
+            key = K_U;
+            break;
+          case 117: // u
+            key = K_u;
+            break;
+          case 98: // b
+            key = K_b;
+            break;
+          case 97: // a
+            key = K_a;
+            break;
+          case 66: // B
+            key = K_B;
+            break;
+          case 65: // A
+            key = K_A;
+            break;
+          case 112: // p
+            key = K_p;
+            break;
+          case 113: // q
+            key = K_q;
+            break;
+          case 109: // m
+            key = K_m;
+            break;
+        }
+      } else if (k1 === 112 && text.charCodeAt(i + 2) === 117 && text.charCodeAt(i + 3) === Q) {
+        key = K_pu;
+        i += 4;
+      } else {
+        const e = stringEnd(text, i + 1);
+        if (e < 0) return FastKind.Miss;
+        // "data"/"stream" and the like inside a bare event change what the general path records: not here
+        if (!envelope && e - i - 1 > 2) return FastKind.Miss;
+        i = e + 1;
+      }
+      if (text.charCodeAt(i) !== COLON) return FastKind.Miss;
+      i++;
+      if (key !== 0) {
+        if ((seen & key) !== 0) return FastKind.Miss;
+        seen |= key;
+      }
+      switch (key) {
+        case 0:
+          i = skipSimple(text, i);
+          break;
+        case K_e:
+          switch (text.charCodeAt(i + 1)) {
+            case 100: // d
+              ev = EV_DEPTH;
+              i = text.startsWith('"depthUpdate"', i) ? i + 13 : -1;
+              break;
+            case 116: // t
+              ev = EV_TRADE;
+              i = text.startsWith('"trade"', i) ? i + 7 : -1;
+              break;
+            case 98: // b
+              ev = EV_TICKER;
+              i = text.startsWith('"bookTicker"', i) ? i + 12 : -1;
+              break;
+            case 97: // a
+              ev = EV_AGG;
+              i = text.startsWith('"aggTrade"', i) ? i + 10 : -1;
+              break;
+            default:
+              return FastKind.Miss;
+          }
+          break;
+        case K_E:
+          i = readInt(text, i);
+          this.E = num;
+          break;
+        case K_T:
+          i = readInt(text, i);
+          this.T = num;
+          break;
+        case K_U:
+          i = readInt(text, i);
+          this.U = num;
+          break;
+        case K_u:
+          i = readInt(text, i);
+          this.u = num;
+          break;
+        case K_pu:
+          i = readInt(text, i);
+          this.pu = num;
+          break;
+        case K_s: {
+          if (text.charCodeAt(i) !== Q) return FastKind.Miss;
+          const e = stringEnd(text, i + 1);
+          if (e < 0) return FastKind.Miss;
+          this.symStart = i + 1;
+          this.symEnd = e;
+          i = e + 1;
+          break;
+        }
+        case K_b: {
+          const c = text.charCodeAt(i);
+          if (c === OPEN_BRACKET) {
+            seen |= B_LEVELS;
+            // levels are kept bids first: an `a` array read before would be out of order
+            if ((seen & A_LEVELS) !== 0) return FastKind.Miss;
+            i = readLevels(text, i, lv, this.bidTag);
+          } else if (c === Q) {
+            i = readE8(text, i + 1);
+            this.b = num;
+          } else return FastKind.Miss;
+          break;
+        }
+        case K_a: {
+          const c = text.charCodeAt(i);
+          if (c === OPEN_BRACKET) {
+            seen |= A_LEVELS;
+            i = readLevels(text, i, lv, this.askTag);
+          } else if (c === Q) {
+            i = readE8(text, i + 1);
+            this.a = num;
+          } else {
+            seen |= A_NUMBER;
+            i = skipSimple(text, i);
+          }
+          break;
+        }
+        case K_B:
+          if (text.charCodeAt(i) !== Q) return FastKind.Miss;
+          i = readE8(text, i + 1);
+          this.B = num;
+          break;
+        case K_A:
+          if (text.charCodeAt(i) !== Q) return FastKind.Miss;
+          i = readE8(text, i + 1);
+          this.A = num;
+          break;
+        case K_p:
+          if (text.charCodeAt(i) !== Q) return FastKind.Miss;
+          i = readE8(text, i + 1);
+          this.p = num;
+          break;
+        case K_q:
+          if (text.charCodeAt(i) !== Q) return FastKind.Miss;
+          i = readE8(text, i + 1);
+          this.q = num;
+          break;
+        case K_m:
+          if (
+            text.charCodeAt(i) === 116 &&
+            text.charCodeAt(i + 1) === 114 &&
+            text.charCodeAt(i + 2) === 117 &&
+            text.charCodeAt(i + 3) === 101
+          ) {
+            this.m = true;
+            i += 4;
+          } else if (
+            text.charCodeAt(i) === 102 &&
+            text.charCodeAt(i + 1) === 97 &&
+            text.charCodeAt(i + 2) === 108 &&
+            text.charCodeAt(i + 3) === 115 &&
+            text.charCodeAt(i + 4) === 101
+          ) {
+            this.m = false;
+            i += 5;
+          } else return FastKind.Miss;
+          break;
+      }
+      if (i < 0) return FastKind.Miss;
+      const c = text.charCodeAt(i);
+      if (c === COMMA) {
+        if (text.charCodeAt(++i) !== Q) return FastKind.Miss;
+        continue;
+      }
+      if (c !== CLOSE_BRACE) return FastKind.Miss;
+      i++;
+      break;
+    }
+    if (envelope) {
+      if (text.charCodeAt(i) !== CLOSE_BRACE) return FastKind.Miss;
+      i++;
+    }
+    if (i !== text.length) return FastKind.Miss;
+    switch (ev) {
+      case EV_DEPTH:
+        return (seen & DEPTH_NEEDS) === DEPTH_NEEDS ? FastKind.Depth : FastKind.Miss;
+      case EV_TRADE:
+      case EV_AGG:
+        return (seen & TRADE_NEEDS) === TRADE_NEEDS ? FastKind.Trade : FastKind.Miss;
+      case EV_TICKER:
+        return (seen & (TICKER_NEEDS | B_LEVELS | A_LEVELS | A_NUMBER)) === TICKER_NEEDS
+          ? FastKind.BookTicker
+          : FastKind.Miss;
+      default:
+        // spot bookTicker: no "e"; the general path's rule (u, s, B, A and a string b), and a string a
+        return (seen & (TICKER_NEEDS | K_u | B_LEVELS | A_LEVELS | A_NUMBER)) === (TICKER_NEEDS | K_u)
+          ? FastKind.BookTicker
+          : FastKind.Miss;
+    }
+  }
+}
