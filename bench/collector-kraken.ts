@@ -1,6 +1,7 @@
 /**
  * Kraken collector throughput: raw venue JSON text -> built Protocol V2 frames (in-place parse, exact e8 decimals,
- * book upkeep with depth truncation, CRC32 checksum verified on every update, FrameBuilder), no sockets. The floor is
+ * book upkeep with depth truncation, CRC32 checksum verified on every update, frames with timestamp and CRC through
+ * MarketPublisher/FrameBuilder), no sockets. The floor is
  * JSON.parse alone of the same messages in the same run: what any collector pays before it has read a single value.
  * Each case is a whole capture replayed start to end (its snapshot resets the books); floor and collector runs
  * alternate and the best of five is kept, to damp the noise of a shared machine.
@@ -128,7 +129,7 @@ export async function benchCollectorKraken(): Promise<unknown> {
     note:
       "collector = in-place parse + exact e8 decimals + book upkeep + CRC32 checksum on every update + frame build " +
       "(MarketPublisher, no socket); floor = JSON.parse of the same texts. costVsJsonParse = collector time / floor " +
-      "time per message (target <= 1). book-1000 publishes the top 50 levels per side on every update (see docs).",
+      "time per message (target <= 1). book-1000 publishes a BookDelta of its top-50 view per update (see docs).",
     rows,
   };
   console.log(

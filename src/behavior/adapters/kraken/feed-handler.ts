@@ -332,17 +332,29 @@ export class KrakenFeedHandler {
     if (c.eat(RBRACKET)) return;
     do {
       if (!c.expect(LBRACKET) || !c.str()) break;
-      const price = scanDecimal(text, c.a, c.b, 8);
+      const pa = c.a;
+      const pz = c.b;
       if (!c.expect(44) || !c.str()) break;
-      const size = scanDecimal(text, c.a, c.b, 8);
+      const qa = c.a;
+      const qz = c.b;
       if (!c.expect(44) || !c.str()) break;
-      const ts = scanEpochSecondsNs(text, c.a, c.b);
+      const ta = c.a;
+      const tz = c.b;
       if (!c.expect(44) || !c.str()) break;
       // v1 trade side: "b" buy / "s" sell, the side of the order that triggered the trade (the taker).
       const sideCode = text.charCodeAt(c.a);
+      const side = sideCode === 98 ? 1 : sideCode === 115 ? 2 : 0;
       while (c.eat(44)) if (!c.skip()) break;
       if (!c.expect(RBRACKET)) break;
-      this.publishTrade(id, price, size, ts, sideCode === 98 ? 1 : sideCode === 115 ? 2 : 0, text);
+      const price = scanE8(text, pa, pz);
+      const size = scanE8(text, qa, qz);
+      const us = scanEpochMicros(text, ta, tz);
+      if (price >= 0 && size >= 0 && us >= 0) this.publishTradeE8(id, price, size, us, side);
+      else {
+        // 2^53 or more, more than 6 fraction digits in the time, or refused: the bigint path decides
+        const ts = scanEpochSecondsNs(text, ta, tz);
+        this.publishTrade(id, scanDecimal(text, pa, pz, 8), scanDecimal(text, qa, qz, 8), ts, side, text);
+      }
     } while (c.more(RBRACKET));
     if (!c.ok) this.bad("v1 trade message does not parse", text);
   }
@@ -359,6 +371,16 @@ export class KrakenFeedHandler {
     let dataAt = -1;
     let control = false;
     let done = false;
+    let systemStatus = false;
+    let subStatus = false;
+    let statusA = -1;
+    let statusB = -1;
+    let channelId = Number.NaN;
+    let pairA = -1;
+    let pairB = -1;
+    let nameA = -1;
+    let nameB = -1;
+    let depth = -1;
     if (!c.eat(RBRACE)) {
       do {
         if (!c.key()) break;
@@ -388,7 +410,37 @@ export class KrakenFeedHandler {
             this.counters.heartbeats++; // {"event":"heartbeat"}: once a second per idle v1 connection
             return;
           }
+          if (c.is("systemStatus")) systemStatus = true;
+          else if (c.is("subscriptionStatus")) subStatus = true;
           control = true;
+        } else if (c.is("status") && c.peek() === 34) {
+          if (!c.str()) break;
+          statusA = c.a;
+          statusB = c.b;
+        } else if (c.is("channelID") && c.peek() !== 34) {
+          if (!c.literal()) break;
+          channelId = digitsValue(text, c.a, c.b);
+        } else if (c.is("pair") && c.peek() === 34) {
+          if (!c.str()) break;
+          pairA = c.a;
+          pairB = c.b;
+        } else if (c.is("subscription") && c.peek() === LBRACE) {
+          // {"name": "book" | "trade", "depth": 10, ...}
+          c.i++;
+          if (!c.eat(RBRACE)) {
+            do {
+              if (!c.key()) break;
+              if (c.is("name") && c.peek() === 34) {
+                if (!c.str()) break;
+                nameA = c.a;
+                nameB = c.b;
+              } else if (c.is("depth") && c.peek() !== 34) {
+                if (!c.literal()) break;
+                depth = digitsValue(text, c.a, c.b);
+              } else if (!c.skip()) break;
+            } while (c.more(RBRACE));
+          }
+          if (!c.ok) break;
         } else {
           if (c.is("method")) control = true;
           if (!c.skip()) break;
@@ -400,6 +452,18 @@ export class KrakenFeedHandler {
       return;
     }
     if (done) return;
+    if (systemStatus && statusA >= 0) {
+      // v1 systemStatus (connectionID beside it is > 2^53: never read as a number), read in place
+      this.venueStatus = text.slice(statusA, statusB);
+      return;
+    }
+    if (subStatus && statusA >= 0 && c.equals(statusA, statusB, "subscribed") && pairA >= 0 && nameA >= 0) {
+      // v1 subscriptionStatus of an accepted subscription, read in place (as control() would)
+      if (!Number.isNaN(channelId) && (depth > 0 || depth === -1)) {
+        this.subscribedV1(text.slice(nameA, nameB), text.slice(pairA, pairB), channelId, depth);
+        return;
+      }
+    }
     if (!control && dataAt >= 0 && channelA >= 0) {
       if (c.equals(channelA, channelB, "book")) {
         c.i = dataAt;
@@ -612,6 +676,19 @@ export class KrakenFeedHandler {
       if (id !== undefined) this.publishTrade(id, price, size, ts, side, text);
     } while (c.more(RBRACKET));
     if (!c.ok) this.bad("v2 trade message does not parse", text);
+  }
+
+  /** An accepted v1 subscription (control()'s subscriptionStatus case); depth -1: not given. */
+  private subscribedV1(name: string, symbol: string, channelId: number, depth: number): void {
+    this.counters.subscriptions++;
+    const kind = name === "book" ? "book" : name === "trade" ? "trade" : undefined;
+    if (kind) this.channels.set(channelId, { kind, symbol });
+    if (kind === "book") {
+      const d = depth > 0 ? depth : this.options.depth;
+      const b = this.bookFor(symbol, d);
+      if (b) b.depth = d;
+    }
+    this.options.onSubscribed?.(name, symbol, true);
   }
 
   /** Control, status and metadata messages: rare, parsed whole with number literals kept as text. */
@@ -1036,6 +1113,23 @@ export class KrakenFeedHandler {
     this.options.publisher.publishRaw(TlvType.BookDelta, "BookDelta", view);
     b.publishedId = b.updateId;
   }
+
+  /** A Trade from exact e8 Numbers and a time in integer µs, its value bytes written here (the layout of add()). */
+  private publishTradeE8(id: InstrumentId, price: number, size: number, us: number, side: number): void {
+    this.counters.trades++;
+    const v = this.tradeBuf;
+    const dv = this.tradeDv;
+    v.set(id.bytes, 0);
+    setU53(dv, 32, price);
+    setU53(dv, 40, size);
+    setU64Mul(dv, 48, us, 1000, 0);
+    dv.setUint32(56, side, true); // side u8 and pad
+    dv.setUint32(60, 0, true);
+    this.options.publisher.publishRaw(TlvType.Trade, "Trade", v);
+  }
+
+  private readonly tradeBuf = new Uint8Array(64);
+  private readonly tradeDv = new DataView(this.tradeBuf.buffer);
 
   private publishTrade(id: InstrumentId, price: bigint, size: bigint, ts: bigint, side: number, text: string): void {
     if (price === BAD_DECIMAL || size === BAD_DECIMAL || ts < 0n) {

@@ -83,3 +83,28 @@ describe("KrakenFeedHandler", () => {
     expect(out).toEqual([]);
   });
 });
+
+describe("KrakenFeedHandler v1 session messages read in place", () => {
+  test("systemStatus and subscriptionStatus: venue status, channel id -> pair, book depth, subscription callback", () => {
+    const { h } = handler("v1");
+    h.handle('{"connectionID":18239578009413566319,"event":"systemStatus","status":"online","version":"1.8.3"}', 0n);
+    expect(h.venueStatus).toBe("online");
+    h.handle(
+      '{"channelID":336,"channelName":"book-25","event":"subscriptionStatus","pair":"XBT/USD","status":"subscribed","subscription":{"depth":25,"name":"book"}}',
+      0n,
+    );
+    expect(h.counters.subscriptions).toBe(1);
+    expect(h.books.get("XBT/USD")!.depth).toBe(25);
+    // the channel id now routes a snapshot to the pair whatever name closes the message
+    h.handle('[336,{"as":[["5541.30000","2.50700000","1534614248.123678"]],"bs":[]},"book-25","XBT/USD"]', 0n);
+    expect(h.counters.bookSnapshots).toBe(1);
+    expect(h.books.get("XBT/USD")!.book.asks).toEqual([{ price: 554130000000n, size: 250700000n }]);
+    // a refused subscription still takes the general path
+    h.handle(
+      '{"errorMessage":"Currency pair not supported","event":"subscriptionStatus","pair":"NOPE/USD","status":"error","subscription":{"name":"book"}}',
+      0n,
+    );
+    expect(h.counters.subscribeErrors).toBe(1);
+    expect(h.counters.parseErrors).toBe(0);
+  });
+});
