@@ -27,7 +27,9 @@ import { InstrumentId } from "../src/data/instrument-id.ts";
 import type { Trade } from "../src/data/tlv-layouts.ts";
 import { SourceType } from "../src/data/venues.ts";
 import { FrameBuilder } from "../src/rules/builder.ts";
+import { frameChecksum } from "../src/rules/crc32.ts";
 import { ErrorCode } from "../src/rules/error-codes.ts";
+import { HEADER_SIZE } from "../src/rules/header.ts";
 import { FrameParser } from "../src/rules/parser.ts";
 import {
   BenchError,
@@ -212,6 +214,21 @@ async function openSender(to: Endpoint, name: string): Promise<Sender> {
 
 const immediate = (resolve: () => void) => setImmediate(resolve);
 
+/**
+ * Writes the send time into the built frame's Trade.exchange_ts_ns and re-seals its CRC, right before the send. Nothing
+ * is allocated between the clock read and the send: an allocation there (a BigInt for the timestamp, as this bench
+ * once made) can start a GC pause of the publisher that the latency would then blame on the bus (measured with the
+ * relays' transit traces: publisher -> relay 1 p99.9 6.3 ms with the BigInt, 1.0-2.5 ms without).
+ */
+function stampSendTime(frame: Uint8Array): void {
+  const dv = new DataView(frame.buffer, frame.byteOffset, frame.byteLength);
+  const t = Math.round(monoNs());
+  const lo = t % 4294967296;
+  dv.setUint32(TS_OFFSET, lo, true);
+  dv.setUint32(TS_OFFSET + 4, (t - lo) / 4294967296, true);
+  dv.setUint32(28, frameChecksum(frame, 0, frame.length - HEADER_SIZE, dv), true);
+}
+
 async function runPublisher(spec: PubSpec): Promise<void> {
   loadLibc();
   loadLibc().prctl(PR_SET_TIMERSLACK, 1, 0, 0, 0);
@@ -248,12 +265,11 @@ async function runPublisher(spec: PubSpec): Promise<void> {
         ackWaiter = resolve;
       });
     }
-    if (paced) {
-      sleepUntil(t0 + i * periodNs);
-      trade.exchangeTsNs = BigInt(Math.round(monoNs()));
-    }
-    const frame = builder.begin().add("Trade", trade).finish();
-    if (!sender.send(copy ? frame.slice() : frame)) refused++;
+    if (paced) sleepUntil(t0 + i * periodNs);
+    const built = builder.begin().add("Trade", trade).finish();
+    const frame = copy ? built.slice() : built;
+    if (paced) stampSendTime(frame);
+    if (!sender.send(frame)) refused++;
     if (sender.backpressured) await sender.drained();
     // Paced: let the event loop write now (both clients flush in a microtask; a macrotask also runs socket events).
     if (paced) await new Promise<void>(immediate);
@@ -911,7 +927,8 @@ export async function benchRelay(options: BenchRelayOptions = {}): Promise<Relay
       ...plan,
       frame: "one Trade TLV, 98 bytes (Protocol V2), the same bytes as the NATS message body",
       clock: "CLOCK_MONOTONIC shared by all processes (bun:ffi, offset to Bun.nanoseconds() calibrated per process)",
-      timestamp: "Trade.exchange_ts_ns = publisher's monotonic ns just before building the frame",
+      timestamp:
+        "Trade.exchange_ts_ns = publisher's monotonic ns written into the built frame (CRC re-sealed) right before the send",
       placement:
         "one process each: relay / nats-server, publisher, subscriber (its 3 connections in one process), " +
         "forwarder; not pinned: the kernel schedules them over the cores",
