@@ -54,16 +54,28 @@ class Side {
     this.lv[2 * (this.off + i) + 1] = size;
   }
 
+  /**
+   * Inserts at logical index i, moving the shorter part: the worse levels [0, i) down (into the room below) or the
+   * better ones [i, n) up. Changes spread over the whole book (half of the captured ones are 64+ levels deep), so
+   * moving the shorter part halves the moves of deep changes.
+   */
   insert(i: number, price: number, size: number): void {
     const n = this.n;
-    if (i === 0 && this.off > 0) {
-      const at = 2 * --this.off;
-      this.lv[at] = price;
-      this.lv[at + 1] = size;
+    if (2 * i < n) {
+      if (this.off === 0) this.recentre(n + 1);
+      const lv = this.lv;
+      const start = 2 * this.off;
+      const at = start + 2 * i;
+      if (at - start < 2 * LOOP_SHIFT) {
+        for (let k = start - 2; k < at - 2; k++) lv[k] = lv[k + 2];
+      } else lv.copyWithin(start - 2, start, at);
+      this.off--;
+      lv[at - 2] = price;
+      lv[at - 1] = size;
       this.n = n + 1;
       return;
     }
-    if (2 * (this.off + n) === this.lv.length || i === 0) this.recentre(n + 1);
+    if (2 * (this.off + n) === this.lv.length) this.recentre(n + 1);
     const lv = this.lv;
     const at = 2 * (this.off + i);
     const end = 2 * (this.off + n);
@@ -75,14 +87,20 @@ class Side {
     this.n = n + 1;
   }
 
+  /** Removes logical index i, moving the shorter part (as insert()). */
   remove(i: number): void {
     const n = this.n;
-    if (i === 0) {
+    const lv = this.lv;
+    if (2 * i < n) {
+      const start = 2 * this.off;
+      const at = start + 2 * i;
+      if (at - start < 2 * LOOP_SHIFT) {
+        for (let k = at + 1; k > start + 1; k--) lv[k] = lv[k - 2];
+      } else lv.copyWithin(start + 2, start, at);
       this.off++;
       this.n = n - 1;
       return;
     }
-    const lv = this.lv;
     const at = 2 * (this.off + i);
     const end = 2 * (this.off + n);
     if (end - at < 2 * LOOP_SHIFT) {

@@ -301,16 +301,17 @@ export class BinanceNormalizer {
 
   /** symbolBook() from the fast reader's symbol: the last one again, else a match in place; undefined: not ours. */
   private fastSymbolBook(fast: BinanceFastReader): SymbolBook | undefined {
+    const last = this.lastBook;
+    // the reader compared the symbol with the last one as it read it (symbolHint)
+    if (last !== undefined && fast.sameSymbol && fast.symbolHint === this.lastSymbol) return last;
     const text = fast.text;
     const start = fast.symStart;
     const len = fast.symEnd - start;
-    const last = this.lastBook;
-    if (last !== undefined && sameText(text, start, len, this.lastSymbol)) return last;
     const symbols = this.bookSymbols;
     for (let k = 0; k < symbols.length; k++) {
       if (sameText(text, start, len, symbols[k])) {
         this.lastBook = this.bookList[k];
-        this.lastSymbol = symbols[k];
+        this.lastSymbol = fast.symbolHint = symbols[k];
         return this.lastBook;
       }
     }
@@ -364,8 +365,8 @@ export class BinanceNormalizer {
       v.set(iid, 0);
       this.tradeIid = iid;
     }
-    setE8(dv, 32, fast.p);
-    setE8(dv, 40, fast.q);
+    setU64(dv, 32, fast.p);
+    setU64(dv, 40, fast.q);
     if (ms < 0) setU64(dv, 48, 0);
     else setMsAsNs(dv, 48, ms);
     dv.setUint32(56, fast.m ? 2 : 1, true); // side u8 then pad
@@ -387,10 +388,10 @@ export class BinanceNormalizer {
       v.set(iid, 0);
       this.quoteIid = iid;
     }
-    setE8(dv, 32, fast.b);
-    setE8(dv, 40, fast.B);
-    setE8(dv, 48, fast.a);
-    setE8(dv, 56, fast.A);
+    setU64(dv, 32, fast.b);
+    setU64(dv, 40, fast.B);
+    setU64(dv, 48, fast.a);
+    setU64(dv, 56, fast.A);
     if (ms < 0) setU64(dv, 64, 0);
     else setMsAsNs(dv, 64, ms);
     this.options.publisher.publishRaw(TlvType.Quote, "Quote", v);
@@ -838,15 +839,4 @@ function sameText(text: string, start: number, len: number, s: string): boolean 
   if (s.length !== len) return false;
   for (let k = 0; k < len; k++) if (text.charCodeAt(start + k) !== s.charCodeAt(k)) return false;
   return true;
-}
-
-/**
- * A non-negative exact integer Number below 2^53 (an e8 value, a ms time) as a u64 (for it, the same bytes as an
- * i64) little-endian. The high word (< 2^21) by a multiply with 2^-32 (exact) and truncation, the low word as the
- * exact remainder in [0, 2^32) written through ToInt32 (the same bits): no Math.floor, no division, no fmod.
- */
-function setE8(dv: DataView, at: number, v: number): void {
-  const hi = (v * 2.3283064365386963e-10) | 0;
-  dv.setInt32(at, (v - hi * 4294967296) | 0, true);
-  dv.setInt32(at + 4, hi, true);
 }
