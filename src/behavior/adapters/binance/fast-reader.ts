@@ -255,202 +255,179 @@ export class BinanceFastReader {
     this.E = -1;
     this.T = -1;
     this.pu = -1;
-    // i: the opening quote of a key
+    // i: the opening quote of a key. One switch on the key's character reads its value (keys the normaliser does not
+    // read: skipped); a key seen twice sends the message to the general path.
     for (;;) {
       const k1 = text.charCodeAt(i + 1);
-      let key = 0;
       if (k1 === Q || k1 === BACKSLASH) return FastKind.Miss;
       if (text.charCodeAt(i + 2) === Q) {
-        i += 3;
+        if (text.charCodeAt(i + 3) !== COLON) return FastKind.Miss;
+        i += 4;
         switch (k1) {
           case 101: // e
-            key = K_e;
+            if ((seen & K_e) !== 0) return FastKind.Miss;
+            seen |= K_e;
+            switch (text.charCodeAt(i + 1)) {
+              case 100: // d
+                ev = EV_DEPTH;
+                i = text.startsWith('"depthUpdate"', i) ? i + 13 : -1;
+                break;
+              case 116: // t
+                ev = EV_TRADE;
+                i = text.startsWith('"trade"', i) ? i + 7 : -1;
+                break;
+              case 98: // b
+                ev = EV_TICKER;
+                i = text.startsWith('"bookTicker"', i) ? i + 12 : -1;
+                break;
+              case 97: // a
+                ev = EV_AGG;
+                i = text.startsWith('"aggTrade"', i) ? i + 10 : -1;
+                break;
+              default:
+                return FastKind.Miss;
+            }
             break;
           case 69: // E
-            key = K_E;
+            if ((seen & K_E) !== 0) return FastKind.Miss;
+            seen |= K_E;
+            i = readInt(text, i);
+            this.E = num;
             break;
           case 84: // T
-            key = K_T;
+            if ((seen & K_T) !== 0) return FastKind.Miss;
+            seen |= K_T;
+            i = readInt(text, i);
+            this.T = num;
             break;
-          case 115: // s
-            key = K_s;
+          case 115: {
+            // s
+            if ((seen & K_s) !== 0 || text.charCodeAt(i) !== Q) return FastKind.Miss;
+            seen |= K_s;
+            // the symbol of the last message again (compared as it is read: the normaliser need not compare it)
+            const hint = this.symbolHint;
+            const hl = hint.length;
+            let e = i + 1;
+            let same = true;
+            for (let k = 0; ; k++, e++) {
+              const c = text.charCodeAt(e);
+              if (c === Q) break;
+              if (c === BACKSLASH || Number.isNaN(c)) return FastKind.Miss;
+              if (k >= hl || c !== hint.charCodeAt(k)) same = false;
+            }
+            this.sameSymbol = same && e - i - 1 === hl;
+            this.symStart = i + 1;
+            this.symEnd = e;
+            i = e + 1;
             break;
+          }
           case 85: // U
-            key = K_U;
+            if ((seen & K_U) !== 0) return FastKind.Miss;
+            seen |= K_U;
+            i = readInt(text, i);
+            this.U = num;
             break;
           case 117: // u
-            key = K_u;
+            if ((seen & K_u) !== 0) return FastKind.Miss;
+            seen |= K_u;
+            i = readInt(text, i);
+            this.u = num;
             break;
-          case 98: // b
-            key = K_b;
+          case 98: {
+            // b
+            if ((seen & K_b) !== 0) return FastKind.Miss;
+            seen |= K_b;
+            const c = text.charCodeAt(i);
+            if (c === Q) {
+              i = readE8(text, i + 1);
+              this.b = num;
+            } else if (c === OPEN_BRACKET) {
+              seen |= B_LEVELS;
+              // levels are kept bids first: an `a` array read before would be out of order
+              if ((seen & A_LEVELS) !== 0) return FastKind.Miss;
+              i = readLevels(text, i, lv, this.bidTag);
+            } else return FastKind.Miss;
             break;
-          case 97: // a
-            key = K_a;
+          }
+          case 97: {
+            // a
+            if ((seen & K_a) !== 0) return FastKind.Miss;
+            seen |= K_a;
+            const c = text.charCodeAt(i);
+            if (c === Q) {
+              i = readE8(text, i + 1);
+              this.a = num;
+            } else if (c === OPEN_BRACKET) {
+              seen |= A_LEVELS;
+              i = readLevels(text, i, lv, this.askTag);
+            } else {
+              seen |= A_NUMBER;
+              i = skipSimple(text, i);
+            }
             break;
+          }
           case 66: // B
-            key = K_B;
+            if ((seen & K_B) !== 0 || text.charCodeAt(i) !== Q) return FastKind.Miss;
+            seen |= K_B;
+            i = readE8(text, i + 1);
+            this.B = num;
             break;
           case 65: // A
-            key = K_A;
+            if ((seen & K_A) !== 0 || text.charCodeAt(i) !== Q) return FastKind.Miss;
+            seen |= K_A;
+            i = readE8(text, i + 1);
+            this.A = num;
             break;
           case 112: // p
-            key = K_p;
+            if ((seen & K_p) !== 0 || text.charCodeAt(i) !== Q) return FastKind.Miss;
+            seen |= K_p;
+            i = readE8(text, i + 1);
+            this.p = num;
             break;
           case 113: // q
-            key = K_q;
+            if ((seen & K_q) !== 0 || text.charCodeAt(i) !== Q) return FastKind.Miss;
+            seen |= K_q;
+            i = readE8(text, i + 1);
+            this.q = num;
             break;
           case 109: // m
-            key = K_m;
+            if ((seen & K_m) !== 0) return FastKind.Miss;
+            seen |= K_m;
+            if (
+              text.charCodeAt(i) === 116 &&
+              text.charCodeAt(i + 1) === 114 &&
+              text.charCodeAt(i + 2) === 117 &&
+              text.charCodeAt(i + 3) === 101
+            ) {
+              this.m = true;
+              i += 4;
+            } else if (
+              text.charCodeAt(i) === 102 &&
+              text.charCodeAt(i + 1) === 97 &&
+              text.charCodeAt(i + 2) === 108 &&
+              text.charCodeAt(i + 3) === 115 &&
+              text.charCodeAt(i + 4) === 101
+            ) {
+              this.m = false;
+              i += 5;
+            } else return FastKind.Miss;
             break;
+          default:
+            i = skipSimple(text, i);
         }
       } else if (k1 === 112 && text.charCodeAt(i + 2) === 117 && text.charCodeAt(i + 3) === Q) {
-        key = K_pu;
-        i += 4;
+        // pu
+        if ((seen & K_pu) !== 0 || text.charCodeAt(i + 4) !== COLON) return FastKind.Miss;
+        seen |= K_pu;
+        i = readInt(text, i + 5);
+        this.pu = num;
       } else {
         const e = stringEnd(text, i + 1);
         if (e < 0) return FastKind.Miss;
         // "data"/"stream" and the like inside a bare event change what the general path records: not here
         if (!envelope && e - i - 1 > 2) return FastKind.Miss;
-        i = e + 1;
-      }
-      if (text.charCodeAt(i) !== COLON) return FastKind.Miss;
-      i++;
-      if (key !== 0) {
-        if ((seen & key) !== 0) return FastKind.Miss;
-        seen |= key;
-      }
-      switch (key) {
-        case 0:
-          i = skipSimple(text, i);
-          break;
-        case K_e:
-          switch (text.charCodeAt(i + 1)) {
-            case 100: // d
-              ev = EV_DEPTH;
-              i = text.startsWith('"depthUpdate"', i) ? i + 13 : -1;
-              break;
-            case 116: // t
-              ev = EV_TRADE;
-              i = text.startsWith('"trade"', i) ? i + 7 : -1;
-              break;
-            case 98: // b
-              ev = EV_TICKER;
-              i = text.startsWith('"bookTicker"', i) ? i + 12 : -1;
-              break;
-            case 97: // a
-              ev = EV_AGG;
-              i = text.startsWith('"aggTrade"', i) ? i + 10 : -1;
-              break;
-            default:
-              return FastKind.Miss;
-          }
-          break;
-        case K_E:
-          i = readInt(text, i);
-          this.E = num;
-          break;
-        case K_T:
-          i = readInt(text, i);
-          this.T = num;
-          break;
-        case K_U:
-          i = readInt(text, i);
-          this.U = num;
-          break;
-        case K_u:
-          i = readInt(text, i);
-          this.u = num;
-          break;
-        case K_pu:
-          i = readInt(text, i);
-          this.pu = num;
-          break;
-        case K_s: {
-          if (text.charCodeAt(i) !== Q) return FastKind.Miss;
-          // the symbol of the last message again (compared as it is read: the normaliser need not compare it)
-          const hint = this.symbolHint;
-          const hl = hint.length;
-          let e = i + 1;
-          let same = true;
-          for (let k = 0; ; k++, e++) {
-            const c = text.charCodeAt(e);
-            if (c === Q) break;
-            if (c === BACKSLASH || Number.isNaN(c)) return FastKind.Miss;
-            if (k >= hl || c !== hint.charCodeAt(k)) same = false;
-          }
-          this.sameSymbol = same && e - i - 1 === hl;
-          this.symStart = i + 1;
-          this.symEnd = e;
-          i = e + 1;
-          break;
-        }
-        case K_b: {
-          const c = text.charCodeAt(i);
-          if (c === OPEN_BRACKET) {
-            seen |= B_LEVELS;
-            // levels are kept bids first: an `a` array read before would be out of order
-            if ((seen & A_LEVELS) !== 0) return FastKind.Miss;
-            i = readLevels(text, i, lv, this.bidTag);
-          } else if (c === Q) {
-            i = readE8(text, i + 1);
-            this.b = num;
-          } else return FastKind.Miss;
-          break;
-        }
-        case K_a: {
-          const c = text.charCodeAt(i);
-          if (c === OPEN_BRACKET) {
-            seen |= A_LEVELS;
-            i = readLevels(text, i, lv, this.askTag);
-          } else if (c === Q) {
-            i = readE8(text, i + 1);
-            this.a = num;
-          } else {
-            seen |= A_NUMBER;
-            i = skipSimple(text, i);
-          }
-          break;
-        }
-        case K_B:
-          if (text.charCodeAt(i) !== Q) return FastKind.Miss;
-          i = readE8(text, i + 1);
-          this.B = num;
-          break;
-        case K_A:
-          if (text.charCodeAt(i) !== Q) return FastKind.Miss;
-          i = readE8(text, i + 1);
-          this.A = num;
-          break;
-        case K_p:
-          if (text.charCodeAt(i) !== Q) return FastKind.Miss;
-          i = readE8(text, i + 1);
-          this.p = num;
-          break;
-        case K_q:
-          if (text.charCodeAt(i) !== Q) return FastKind.Miss;
-          i = readE8(text, i + 1);
-          this.q = num;
-          break;
-        case K_m:
-          if (
-            text.charCodeAt(i) === 116 &&
-            text.charCodeAt(i + 1) === 114 &&
-            text.charCodeAt(i + 2) === 117 &&
-            text.charCodeAt(i + 3) === 101
-          ) {
-            this.m = true;
-            i += 4;
-          } else if (
-            text.charCodeAt(i) === 102 &&
-            text.charCodeAt(i + 1) === 97 &&
-            text.charCodeAt(i + 2) === 108 &&
-            text.charCodeAt(i + 3) === 115 &&
-            text.charCodeAt(i + 4) === 101
-          ) {
-            this.m = false;
-            i += 5;
-          } else return FastKind.Miss;
-          break;
+        if (text.charCodeAt(e + 1) !== COLON) return FastKind.Miss;
+        i = skipSimple(text, e + 2);
       }
       if (i < 0) return FastKind.Miss;
       const c = text.charCodeAt(i);
