@@ -34,6 +34,10 @@ const SUITES: Record<string, { about: string; run: (quick: boolean) => Promise<u
     about: "tick-to-signal latency across processes (market data relay -> strategy -> signal relay)",
     run: async (quick) => (await import("../bench/pipeline.ts")).benchPipeline({ quick }),
   },
+  floor: {
+    about: "what this machine and Bun allow: a raw unix-socket chain's latency, write() cost, clock reads, idle RSS",
+    run: async (quick) => (await import("../bench/floor.ts")).benchFloor({ quick }),
+  },
   bridge: {
     about: "relay -> bridge -> NATS -> bridge -> relay vs the local relay and nats-server: throughput, p50/p99, RSS",
     run: async (quick) => (await import("../bench/bridge.ts")).benchBridge({ quick }),
