@@ -10,6 +10,9 @@
  * to the floor). Per-kind rows replay only the depth events, only the trades, or only the bookTickers (the depth
  * rows still load the snapshot first; it is subtracted) against JSON.parse of the same subset.
  *
+ * The collector takes its fast path (fast-reader.ts) for every message in Binance's own form once a book is live;
+ * `fast_path` / `fallbacks` count the session's messages each way (the fallbacks are the sync phase's depth events).
+ *
  * Passes alternate (floor, snapshot, collector, per-kind...) for AP_BENCH_ROUNDS rounds (default 9) so a burst of
  * load from another process hits all of them alike; the figures are the medians.
  */
@@ -74,10 +77,12 @@ export async function benchCollectorBinance(): Promise<unknown> {
       n.applySnapshot("BTCUSDT", snapshot);
       return n;
     };
+    let last: BinanceNormalizer | undefined;
     const collect = (msgs: string[]) => () => {
       const n = normalizer();
       for (let i = 0; i < msgs.length; i++) n.handleMessage(msgs[i]);
       if (n.counters.gaps !== 0 || n.counters.parseErrors !== 0) throw new Error("bench session did not sync");
+      last = n;
     };
     const floorOf = (msgs: string[]) => () => {
       for (let i = 0; i < msgs.length; i++) keep += JSON.parse(msgs[i]) ? 1 : 0;
@@ -113,6 +118,9 @@ export async function benchCollectorBinance(): Promise<unknown> {
         times[k].push((Bun.nanoseconds() - t) / reps);
       }
     }
+    // the whole session once more, for its fast-path counters (not timed)
+    collect(ws)();
+    const counters = last!.counters;
     const m = (k: string) => median(times[k]);
     const floorNs = m("floor");
     const snapNs = m("snapshot");
@@ -128,6 +136,9 @@ export async function benchCollectorBinance(): Promise<unknown> {
       snapshot_json_parse_us: Math.round(m("floorSnapshot") / 1000),
       /** both sides with the snapshot body: (collector pass) / (JSON.parse of the messages and the snapshot) */
       ratio_with_snapshot: Number((m("collector") / (floorNs + m("floorSnapshot"))).toFixed(2)),
+      /** messages handled whole by the fast path / passed to the general one (the sync phase's depth events) */
+      fast_path: counters.fastPath,
+      fallbacks: counters.fallbacks,
     });
     for (const k of Object.keys(subsets)) {
       const n = subsets[k as keyof typeof subsets].length;

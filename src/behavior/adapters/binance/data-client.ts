@@ -262,6 +262,8 @@ export class BinanceDataClient {
       parse_errors: c?.parseErrors ?? 0,
       precision_errors: c?.precisionErrors ?? 0,
       crossed_books: c?.crossedBooks ?? 0,
+      fast_path: c?.fastPath ?? 0,
+      fallbacks: c?.fallbacks ?? 0,
       rest_requests: this.rest.requests,
       rest_failures: this.rest.failures,
       rate_limited: this.rest.rateLimited,
