@@ -112,7 +112,10 @@ export class PolygonDataClient {
   private readonly encoder = new PoolEventEncoder();
   /** The fast path's scratch record, and the pools by a key of four address characters (then compared in full). */
   private readonly scan = new LogScan();
-  private readonly poolsByPrefix = new Map<number, PoolInfo[]>();
+  private readonly poolsByPrefix = new Map<number, FastPool[]>();
+  /** NOTIFICATION_HEAD + the live subscription id + '",' + RESULT_KEY: one compare for the whole envelope head. */
+  private notificationPrefix = "";
+  private prefixFor: string | undefined;
 
   constructor(
     readonly config: PolygonCollectorConfig,
@@ -198,9 +201,13 @@ export class PolygonDataClient {
   /** Follows a pool whose metadata is already known (benchmarks, tests of the decoding path). */
   addPool(pool: PoolInfo): void {
     this.poolsByAddress.set(pool.address, pool);
-    const key = prefixKey(pool.address, 0);
-    const list = this.poolsByPrefix.get(key) ?? [];
-    this.poolsByPrefix.set(key, [...list.filter((p) => p.address !== pool.address), pool]);
+    const bytes = new TextEncoder().encode(pool.address);
+    if (bytes.length === 42) {
+      const dv = new DataView(bytes.buffer);
+      const words = Int32Array.from({ length: 10 }, (_, k) => dv.getInt32(2 + 4 * k, true));
+      const list = this.poolsByPrefix.get(words[0]) ?? [];
+      this.poolsByPrefix.set(words[0], [...list.filter((p) => p.pool.address !== pool.address), { pool, words }]);
+    }
     this.counters.pools = this.poolsByAddress.size;
   }
 
@@ -383,12 +390,13 @@ export class PolygonDataClient {
    */
   private fastNotification(t: string): boolean {
     const sub = this.subscriptionId;
-    if (this.syncing || sub === undefined || !t.startsWith(NOTIFICATION_HEAD)) return this.fallback();
-    let p = NOTIFICATION_HEAD.length;
-    if (!t.startsWith(sub, p) || t.charCodeAt(p + sub.length) !== 34 || !t.startsWith(RESULT_KEY, p + sub.length + 1)) {
-      return this.fallback();
+    if (this.syncing || sub === undefined) return this.fallback();
+    if (this.prefixFor !== sub) {
+      this.notificationPrefix = `${NOTIFICATION_HEAD}${sub}"${RESULT_KEY}`;
+      this.prefixFor = sub;
     }
-    p = scanLog(t, p + sub.length + 1 + RESULT_KEY.length, this.scan);
+    if (!t.startsWith(this.notificationPrefix) || !this.scan.load(t)) return this.fallback();
+    let p = scanLog(this.notificationPrefix.length, this.scan);
     if (p < 0) return this.fallback();
     if (t.charCodeAt(p) !== 125) p = skipSpace(t, p);
     if (t.charCodeAt(p) !== 125) return this.fallback();
@@ -401,15 +409,17 @@ export class PolygonDataClient {
   /** The scanned log (this.scan over `t`) encoded and published; false if the encoder does not take it. */
   private fastLog(t: string): boolean {
     const s = this.scan;
-    const list = this.poolsByPrefix.get(prefixKey(t, s.address));
+    const dv = s.dv;
+    const at = s.address + 2;
+    if (s.bytes[s.address] !== 48 || s.bytes[s.address + 1] !== 120) return false; // "0x"
+    const list = this.poolsByPrefix.get(dv.getInt32(at, true));
     if (list === undefined) return false;
     let pool: PoolInfo | undefined;
-    for (let i = 0; i < list.length; i++) {
-      const p = list[i];
-      if (t.startsWith(p.address, s.address)) {
-        pool = p;
-        break;
-      }
+    for (let i = 0; i < list.length && pool === undefined; i++) {
+      const w = list[i].words;
+      let k = 1;
+      while (k < 10 && dv.getInt32(at + 4 * k, true) === w[k]) k++;
+      if (k === 10) pool = list[i].pool;
     }
     if (pool === undefined) return false;
     const type = this.encoder.encodeText(t, s, pool);
@@ -558,11 +568,10 @@ function isDisconnect(e: unknown): boolean {
   return false;
 }
 
-/** Four characters of a 0x address (from `at`, its "0x") as a number: the key of poolsByPrefix. */
-function prefixKey(t: string, at: number): number {
-  return (
-    (t.charCodeAt(at + 2) << 21) | (t.charCodeAt(at + 3) << 14) | (t.charCodeAt(at + 4) << 7) | t.charCodeAt(at + 5)
-  );
+/** A followed pool with its address's 40 characters as 10 little-endian 32-bit words (the first is the key). */
+interface FastPool {
+  pool: PoolInfo;
+  words: Int32Array;
 }
 
 function hex(n: number): string {

@@ -80,9 +80,20 @@ const EVENT_TOPIC = [
   Topic.V2Burn,
 ];
 
-function eventOf(t: string, p: number): number {
+/** Each event topic's 64 digits (after "0x") as 16 little-endian 32-bit words of their ASCII bytes. */
+const EVENT_WORDS: Int32Array[] = EVENT_TOPIC.map((topic) => {
+  const w = new Int32Array(16);
+  if (topic === "") return w;
+  const b = new DataView(new TextEncoder().encode(topic.slice(2)).buffer);
+  for (let k = 0; k < 16; k++) w[k] = b.getInt32(4 * k, true);
+  return w;
+});
+
+/** The event whose topic0's "0x" is at p in the scanned bytes: two digits pick it, then all 64 are compared. */
+function eventOf(s: LogScan, p: number): number {
+  const t = s.bytes;
   let ev = 0;
-  switch ((t.charCodeAt(p + 2) << 8) | t.charCodeAt(p + 3)) {
+  switch ((t[p + 2] << 8) | t[p + 3]) {
     case 0x6334: // "c4"
       ev = EV_V3_SWAP;
       break;
@@ -107,7 +118,47 @@ function eventOf(t: string, p: number): number {
     default:
       return 0;
   }
-  return t.startsWith(EVENT_TOPIC[ev], p) ? ev : 0;
+  const w = EVENT_WORDS[ev];
+  const dv = s.dv;
+  for (let k = 0; k < 16; k++) if (dv.getInt32(p + 2 + 4 * k, true) !== w[k]) return 0;
+  return ev;
+}
+
+/**
+ * Byte value of two ASCII hex digits (either case) by the big-endian 16-bit code of their two bytes, -1 for any
+ * other pair: 8 digits are read as two 32-bit loads and 4 lookups.
+ */
+const PAIR16 = (() => {
+  const t = new Int16Array(65536).fill(-1);
+  for (let a = 0; a < 128; a++) {
+    for (let b = 0; b < 128; b++) {
+      if (HEX_VALUE[a] >= 0 && HEX_VALUE[b] >= 0) t[(a << 8) | b] = HEX_VALUE[a] * 16 + HEX_VALUE[b];
+    }
+  }
+  return t;
+})();
+
+/** The high bit of each byte, as an int32. */
+const HIGH_BITS = 0x80808080 | 0;
+
+/**
+ * The 64 characters at c (loaded bytes, all ASCII) can stand unread inside a JSON string, decoded as themselves:
+ * none is a control character, a quote or a backslash. Checked 4 bytes at a time: every byte >= "0" (0x30, which
+ * excludes the controls and the quote) and none a backslash (0x5c). A topic or block hash that encode() does not
+ * read needs no more: the JSON.parse path publishes the same frame whatever such a string holds.
+ */
+function plain64(dv: DataView, c: number): boolean {
+  let ge = -1;
+  let bs = 0;
+  for (let k = 0; k < 64; k += 4) {
+    const x = dv.getInt32(c + k, true);
+    // bytes < 0x80: (b | 0x80) - 0x30 keeps its high bit iff b >= 0x30, and never borrows from the next byte
+    ge &= (x | HIGH_BITS) - 0x30303030;
+    // the exact "has a zero byte" test on x ^ "\\\\\\\\": some byte is a backslash
+    const y = x ^ 0x5c5c5c5c;
+    bs |= (y - 0x01010101) & ~y;
+  }
+  return (ge & HIGH_BITS) === HIGH_BITS && (bs & HIGH_BITS) === 0;
 }
 
 /**
@@ -251,17 +302,17 @@ export class PoolEventEncoder {
    */
   encodeText(t: string, s: LogScan, pool: PoolInfo): number {
     if (s.topicCount === 0) return 0;
-    const ev = eventOf(t, s.topics[0]);
+    const ev = eventOf(s, s.topics[0]);
     if (ev === 0 || ev <= EV_V3_BURN !== (pool.protocol === 3)) return 0;
     const d = s.data + 2; // first digit of the data
     if (t.charCodeAt(s.data) !== ZERO || t.charCodeAt(s.data + 1) !== 120) return 0;
     const digits = s.dataEnd - d;
     this.hexBad = 0;
-    // topics the event does not read are still checked as 64 hex digits: the scanner skipped them unread
+    // topics the event does not read, and the block hash, must still be plain JSON string content (plain64)
     const n = s.topicCount;
     const used = ev === EV_V3_MINT || ev === EV_V3_BURN ? 4 : ev === EV_V2_MINT || ev === EV_V2_BURN ? 2 : 1;
-    for (let i = used; i < n; i++) this.check64(t, s.topics[i] + 2);
-    if (s.blockHash >= 0) this.check64(t, s.blockHash + 2);
+    for (let i = used; i < n; i++) if (!plain64(s.dv, s.topics[i] + 2)) return 0;
+    if (s.blockHash >= 0 && !plain64(s.dv, s.blockHash + 2)) return 0;
     const dv = this.dv;
     let type: number;
     switch (ev) {
@@ -270,7 +321,7 @@ export class PoolEventEncoder {
         type = TlvType.PoolSwap;
         this.length = SIZE.PoolSwap;
         if (!this.dataBytes(t, d, s.dataEnd)) return 0;
-        this.headText(t, s, pool, PoolEventFlags.V3);
+        this.headText(s, pool, PoolEventFlags.V3);
         if (!this.signedRaw(0, 80, 112) || !this.signedRaw(32, 96, 128)) return 0;
         if (!this.unsignedRaw(64, 144, 20) || !this.unsignedRaw(96, 176, 16) || !this.int24Raw(128, 192)) return 0;
         dv.setUint32(196, 0, true);
@@ -283,7 +334,7 @@ export class PoolEventEncoder {
         type = mint ? TlvType.PoolMint : TlvType.PoolBurn;
         this.length = SIZE.PoolMint;
         if (!this.dataBytes(t, d, s.dataEnd)) return 0; // Mint's (unindexed) sender is checked as hex, not carried
-        this.headText(t, s, pool, PoolEventFlags.V3);
+        this.headText(s, pool, PoolEventFlags.V3);
         const at = mint ? 32 : 0;
         if (!this.ownerText(t, s.topics[1] + 2)) return 0;
         if (!this.int24Text(t, s.topics[2] + 2, 104) || !this.int24Text(t, s.topics[3] + 2, 108)) return 0;
@@ -297,7 +348,7 @@ export class PoolEventEncoder {
         type = TlvType.PoolSync;
         this.length = SIZE.PoolSync;
         if (!this.dataBytes(t, d, s.dataEnd)) return 0;
-        this.headText(t, s, pool, 0);
+        this.headText(s, pool, 0);
         if (!this.unsignedRaw(0, 80, 16) || !this.unsignedRaw(32, 96, 16)) return 0;
         if (!this.timestampText(s.blockTimestamp, 112)) return 0;
         break;
@@ -306,7 +357,7 @@ export class PoolEventEncoder {
         type = TlvType.PoolSwap;
         this.length = SIZE.PoolSwap;
         if (!this.dataBytes(t, d, s.dataEnd)) return 0;
-        this.headText(t, s, pool, 0);
+        this.headText(s, pool, 0);
         if (!this.unsignedRaw(0, 80, 16) || !this.unsignedRaw(32, 96, 16)) return 0;
         if (!this.unsignedRaw(64, 112, 16) || !this.unsignedRaw(96, 128, 16)) return 0;
         this.value.fill(0, 144, 200);
@@ -318,7 +369,7 @@ export class PoolEventEncoder {
         type = ev === EV_V2_MINT ? TlvType.PoolMint : TlvType.PoolBurn;
         this.length = SIZE.PoolMint;
         if (!this.dataBytes(t, d, s.dataEnd)) return 0;
-        this.headText(t, s, pool, 0);
+        this.headText(s, pool, 0);
         if (!this.ownerText(t, s.topics[1] + 2)) return 0;
         this.value.fill(0, 104, 128);
         if (!this.unsignedRaw(0, 128, 16) || !this.unsignedRaw(32, 144, 16)) return 0;
@@ -352,13 +403,23 @@ export class PoolEventEncoder {
     return (x << 24) | (y << 16) | (z << 8) | w;
   }
 
-  /** The 64 digits of a 32-byte word at t[c, c+64) are all hex (flags `hexBad` otherwise); the value is not kept. */
-  private check64(t: string, c: number): void {
-    for (let k = 0; k < 64; k += 8) this.hex8(t, c + k);
+  /**
+   * The 8 hex digits at c in the scanned bytes as a 32-bit word (big-endian as written): two 32-bit loads, four
+   * PAIR16 lookups; a pair that is not two hex digits makes `hexBad` negative.
+   */
+  private hex8At(dv: DataView, c: number): number {
+    const x = dv.getUint32(c);
+    const y = dv.getUint32(c + 4);
+    const a = PAIR16[x >>> 16];
+    const b = PAIR16[x & 0xffff];
+    const d = PAIR16[y >>> 16];
+    const e = PAIR16[y & 0xffff];
+    this.hexBad |= a | b | d | e;
+    return (a << 24) | (b << 16) | (d << 8) | e;
   }
 
   /** Pool event head from the scan; a transaction hash that is not 64 hex digits makes `hexBad` negative. */
-  private headText(t: string, s: LogScan, pool: PoolInfo, flags: number): void {
+  private headText(s: LogScan, pool: PoolInfo, flags: number): void {
     const v = this.value;
     const dv = this.dv;
     if (this.instrumentOf !== pool) {
@@ -375,14 +436,8 @@ export class PoolEventEncoder {
     v[46] = pool.decimals1;
     v[47] = 0;
     const h = s.transactionHash + 2;
-    dv.setInt32(48, this.hex8(t, h), false);
-    dv.setInt32(52, this.hex8(t, h + 8), false);
-    dv.setInt32(56, this.hex8(t, h + 16), false);
-    dv.setInt32(60, this.hex8(t, h + 24), false);
-    dv.setInt32(64, this.hex8(t, h + 32), false);
-    dv.setInt32(68, this.hex8(t, h + 40), false);
-    dv.setInt32(72, this.hex8(t, h + 48), false);
-    dv.setInt32(76, this.hex8(t, h + 56), false);
+    const b = s.dv;
+    for (let k = 0; k < 32; k += 4) dv.setInt32(48 + k, this.hex8At(b, h + 2 * k), false);
   }
 
   /**

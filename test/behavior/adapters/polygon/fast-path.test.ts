@@ -197,6 +197,33 @@ describe("the fast path against the JSON.parse path", () => {
   });
 });
 
+describe("strings the encoder does not read (topics beyond the event's, the block hash)", () => {
+  test("every ASCII character and some others at each position of an unread topic or block hash: the JSON.parse path's outcome; the fast path takes exactly the plain ones", () => {
+    const log = day.find((l) => l.topics[0] === SWAP_V3)!;
+    const blockHash = `0x${"ab".repeat(32)}`;
+    const good = notification(JSON.stringify({ ...log, blockHash }));
+    const starts = [good.indexOf(log.topics[1]) + 2, good.indexOf(log.topics[2]) + 2, good.indexOf(blockHash) + 2];
+    const chars = [...Array.from({ length: 128 }, (_, c) => String.fromCharCode(c)), "é", "\u2028", "\ud800", "€"];
+    let plain = 0;
+    for (const start of starts) {
+      for (const at of [0, 1, 2, 3, 31, 32, 61, 62, 63]) {
+        for (const ch of chars) {
+          const { fast, slow, feed } = pair();
+          const p = start + at;
+          feed(good.slice(0, p) + ch + good.slice(p + 1));
+          expectSame(fast, slow);
+          // taken in place: ASCII from "0" up, bar the backslash; anything else is left to JSON.parse
+          const code = ch.charCodeAt(0);
+          const taken = ch.length === 1 && code >= 0x30 && code < 0x80 && code !== 0x5c;
+          expect([ch, fast.client.stats().fastLogs]).toEqual([ch, taken ? 1 : 0]);
+          if (taken) plain++;
+        }
+      }
+    }
+    expect(plain).toBe(3 * 9 * (128 - 48 - 1));
+  });
+});
+
 // ---- generated logs -------------------------------------------------------------------------------------------
 
 const U128_MAX = (1n << 128n) - 1n;
