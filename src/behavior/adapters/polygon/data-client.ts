@@ -8,6 +8,7 @@ import { knownFactories, type PolygonCollectorConfig } from "./config.ts";
 import { PolygonCollectorError } from "./errors.ts";
 import { createRpcClient, PolygonInstrumentProvider } from "./instrument-provider.ts";
 import { JsonRpcSocket } from "./json-rpc-socket.ts";
+import { LogKeySet } from "./log-key-set.ts";
 import { LogScan, scanLog, skipSpace } from "./log-scanner.ts";
 import { PoolEventEncoder } from "./pool-event-encoder.ts";
 import type { PoolInfo, RpcLog } from "./pool-info.ts";
@@ -89,13 +90,8 @@ export class PolygonDataClient {
   readonly provider: PolygonInstrumentProvider | undefined;
   readonly rpc: JsonRpcSocket;
   private readonly poolsByAddress = new Map<string, PoolInfo>();
-  /**
-   * Published events by key block * 2^20 + logIndex (exact below 2^52), with the keys in arrival order for pruning
-   * past the reorg window: one Set for all, no allocation per block.
-   */
-  private readonly seen = new Set<number>();
-  private seenOrder: number[] = [];
-  private seenHead = 0;
+  /** Published events by (block, logIndex), with their arrival order for pruning past the reorg window. */
+  private readonly seen = new LogKeySet();
   private readonly client: PublicClient | undefined;
   private session = 0;
   private syncing = true;
@@ -476,9 +472,9 @@ export class PolygonDataClient {
       this.hooks.onProblem?.(`block ${block} / log index ${enc.logIndex} out of the supported range`, undefined);
       return;
     }
-    const key = block * 1048576 + enc.logIndex;
+    const index = enc.logIndex;
     if (removed) {
-      if (!this.seen.delete(key)) {
+      if (!this.seen.delete(block, index)) {
         this.counters.removedUnseen++;
         return;
       }
@@ -498,12 +494,10 @@ export class PolygonDataClient {
       }
       return;
     }
-    if (this.seen.has(key)) {
+    if (!this.seen.add(block, index)) {
       this.counters.duplicates++;
       return;
     }
-    this.seen.add(key);
-    this.seenOrder.push(key);
     if (block > this.highestBlock) {
       this.highestBlock = block;
       if ((++this.pruneTick & 255) === 0) this.prune();
@@ -538,15 +532,7 @@ export class PolygonDataClient {
 
   /** Forgets keys of blocks older than the reorg window (keys arrive in block order, backfill and live alike). */
   private prune(): void {
-    const floorKey = (this.highestBlock - this.window) * 1048576;
-    const order = this.seenOrder;
-    let i = this.seenHead;
-    while (i < order.length && order[i] < floorKey) this.seen.delete(order[i++]);
-    if (i > 4096 && i * 2 > order.length) {
-      this.seenOrder = order.slice(i);
-      i = 0;
-    }
-    this.seenHead = i;
+    this.seen.evictBelow(this.highestBlock - this.window);
   }
 
   private ping(): void {
