@@ -31,7 +31,6 @@ const CLOSE_BRACKET = 93;
 const COMMA = 44;
 const COLON = 58;
 const DOT = 46;
-const MINUS = 45;
 const ZERO = 48;
 
 /** Largest integer part for which `whole·1e8 + fraction` stays below 2^53 (an exact integer in a double). */
@@ -435,17 +434,12 @@ function skipValue(text: string, i: number): number {
  * Decimal text [start, end) -> e8 bigint, digit by digit. Exact: the integer part and eight fraction digits are
  * accumulated as integers (exact while below 2^53, which FAST_WHOLE_MAX guarantees), a larger integer part goes
  * through BigInt. Non-zero digits past the eighth decimal are PrecisionLoss (PROTOCOL.md §1: an error, never
- * rounded); signs, exponents and empty parts are NotADecimal.
+ * rounded); signs (a price or size is never negative), exponents and empty parts are NotADecimal.
  */
 export function parseE8(text: string, start: number, end: number): bigint {
   let whole = 0;
   let i = start;
   let wholeDigits = 0;
-  let negative = false;
-  if (text.charCodeAt(i) === MINUS) {
-    negative = true;
-    i++;
-  }
   for (; i < end; i++) {
     const d = text.charCodeAt(i) - ZERO;
     if (d < 0 || d > 9) break;
@@ -472,10 +466,10 @@ export function parseE8(text: string, start: number, end: number): bigint {
   else if (wholeDigits <= 15) v = BigInt(whole) * E8 + BigInt(frac);
   else {
     const dot = text.indexOf(".", start);
-    const w = text.slice(negative ? start + 1 : start, dot < 0 || dot > end ? end : dot);
+    const w = text.slice(start, dot < 0 || dot > end ? end : dot);
     v = BigInt(w) * E8 + BigInt(frac);
   }
-  return negative ? -v : v;
+  return v;
 }
 
 /**
@@ -487,11 +481,6 @@ export function parseE8Num(text: string, start: number, end: number): number {
   let whole = 0;
   let i = start;
   let wholeDigits = 0;
-  let negative = false;
-  if (text.charCodeAt(i) === MINUS) {
-    negative = true;
-    i++;
-  }
   for (; i < end; i++) {
     const d = text.charCodeAt(i) - ZERO;
     if (d < 0 || d > 9) break;
@@ -515,7 +504,7 @@ export function parseE8Num(text: string, start: number, end: number): number {
   if (whole > FAST_WHOLE_MAX) return Number.NaN;
   if (fracDigits < 8) frac *= POW10[8 - fracDigits];
   const v = whole * 100_000_000 + frac;
-  return negative ? -v : v;
+  return v;
 }
 
 /** Parsed depth levels of one event as exact e8 Numbers (reused across messages). */

@@ -538,6 +538,8 @@ describe("Binance fast path: malformed input", () => {
     ["a letter in a price", trade("617a7.63"), "NotADecimal"],
     ["nothing after the point", trade("61737."), "NotADecimal"],
     ["an exponent", trade("1e5"), "NotADecimal"],
+    ["a negative price", trade("-61737.63"), "NotADecimal"],
+    ["a negative size", trade("61737.63", "-0.5"), "NotADecimal"],
     ["more than 8 decimals", trade("1.000000001"), "PrecisionLoss"],
     ["a size with 9 non-zero decimals", trade("1.5", "0.123456789"), "PrecisionLoss"],
     ["truncated text", trade("1.5").slice(0, 60), "Malformed"],
