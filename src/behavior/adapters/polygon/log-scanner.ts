@@ -122,23 +122,26 @@ const KEY_TEXT = [
  * Each key text as little-endian 32-bit words at offsets 0, 4, ... and, for a length not a multiple of 4, one last
  * word ending at the key's end (overlapping the one before): the key is equal iff every word is.
  */
-const KEY_OFFSETS: Int32Array[] = [];
-const KEY_WORDS: Int32Array[] = [];
-for (const key of KEY_TEXT) {
-  const b = new TextEncoder().encode(key);
+const KEY_FIRST = new Int32Array(KEY_TEXT.length + 1);
+const KEY_OFFSET: number[] = [];
+const KEY_WORD: number[] = [];
+for (let id = 0; id < KEY_TEXT.length; id++) {
+  const b = new TextEncoder().encode(KEY_TEXT[id]);
   const dv = new DataView(b.buffer);
-  const offsets: number[] = [];
-  for (let o = 0; o + 4 <= b.length; o += 4) offsets.push(o);
-  if (b.length % 4) offsets.push(b.length - 4);
-  KEY_OFFSETS.push(Int32Array.from(offsets));
-  KEY_WORDS.push(Int32Array.from(offsets, (o) => dv.getInt32(o, true)));
+  KEY_FIRST[id] = KEY_OFFSET.length;
+  for (let o = 0; o + 4 <= b.length; o += 4) KEY_OFFSET.push(o);
+  if (b.length % 4) KEY_OFFSET.push(b.length - 4);
+  for (let k = KEY_FIRST[id]; k < KEY_OFFSET.length; k++) KEY_WORD.push(dv.getInt32(KEY_OFFSET[k], true));
 }
+KEY_FIRST[KEY_TEXT.length] = KEY_OFFSET.length;
+/** The words of all keys in one flat pair of arrays: key `id` owns [KEY_FIRST[id], KEY_FIRST[id + 1]). */
+const KEY_OFFSETS = Int32Array.from(KEY_OFFSET);
+const KEY_WORDS = Int32Array.from(KEY_WORD);
 
 /** The key `id`'s text (with its quotes) is at p: compared 4 bytes at a time. */
 function keyAt(dv: DataView, p: number, id: number): boolean {
-  const offsets = KEY_OFFSETS[id];
-  const words = KEY_WORDS[id];
-  for (let i = 0; i < offsets.length; i++) if (dv.getInt32(p + offsets[i], true) !== words[i]) return false;
+  const end = KEY_FIRST[id + 1];
+  for (let k = KEY_FIRST[id]; k < end; k++) if (dv.getInt32(p + KEY_OFFSETS[k], true) !== KEY_WORDS[k]) return false;
   return true;
 }
 
