@@ -290,8 +290,9 @@ export class ExecutionEngine {
   /**
    * A Fill the live side published (an on-chain receipt's token legs, a CEX venue's trade): it enters the portfolio
    * by the same rules as a paper fill of its kind, so positions, cash, P&L, the daily-loss check and the loss breaker
-   * see live trades. Token instruments (DEX legs): native balance and the fee (gas, USD e8) charged to cash, as the
-   * paper swap path does; CEX pairs: FIFO lots, cash and fee. The live side has already audited and published it.
+   * see live trades. Token instruments (DEX legs, and the gas Fill of each on-chain receipt: the native token down by
+   * the wei paid, its USD value as fee; gas.ts): native balance and the fee charged to cash, as the paper swap path
+   * does; CEX pairs: FIFO lots, cash and fee. The live side has already audited and published it.
    */
   applyLiveFill(f: Fill): void {
     this.advanceClock(this.now);

@@ -69,7 +69,11 @@ export class Portfolio {
     this.feesE8 += feeE8;
   }
 
-  /** A DEX token leg: side 1 received, 2 paid; native units. The fee (gas, USD e8) is charged to cash. */
+  /**
+   * A DEX token leg, or a live receipt's gas (the native token, gas.ts): side 1 received, 2 paid; native units. The
+   * fee (USD e8: paper's gas estimate on a swap's first leg, live the gas paid at the gas token's mark) is charged to
+   * cash. Token balances are not marked in USD: a cost enters P&L once, as its fee.
+   */
   applyTokenFill(token: InstrumentId, side: number, quantityNative: bigint, feeE8: bigint): void {
     const key = token.toString();
     const before = this.tokenBalances.get(key) ?? 0n;

@@ -1,9 +1,12 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { reconcileFills } from "../../../src/behavior/backtest/reconcile-fills.ts";
 import { ExecutionEngine, type LiveRouter } from "../../../src/behavior/execution/engine.ts";
+import { gasTokenPriceFromMarket } from "../../../src/behavior/execution/gas.ts";
 import { referencePrice } from "../../../src/behavior/execution/market-state.ts";
 import type { OnchainExecutor } from "../../../src/behavior/execution/onchain/onchain-executor.ts";
+import { InstrumentId } from "../../../src/data/instrument-id.ts";
 import type { Fill, TlvName, TlvValues } from "../../../src/data/tlv-layouts.ts";
+import { VenueId } from "../../../src/data/venues.ts";
 import { FrameBuilder } from "../../../src/rules/builder.ts";
 import { ErrorCode } from "../../../src/rules/error-codes.ts";
 import { FrameParser } from "../../../src/rules/parser.ts";
@@ -20,8 +23,9 @@ import {
 } from "./onchain/helpers.ts";
 
 /**
- * Live fills in the engine's portfolio: the Fills of a mined arbitrage transaction move the engine's token balances,
- * cash and P&L exactly as the paper swap path's Fills do, and P&L recomputed from the Fill frames alone reconciles.
+ * Live fills in the engine's portfolio: the Fills of a mined arbitrage transaction move the engine's token balances
+ * exactly as the paper swap path's Fills do; the gas is the receipt's (a Fill on the native token, valued at the
+ * engine's ETH/USD mark) where paper books the signal's estimate; P&L recomputed from the Fill frames alone reconciles.
  */
 
 /** Feeds frames to an engine through a real FrameParser check (deterministic clock: the frame timestamps). */
@@ -62,12 +66,25 @@ describe("on-chain Fills enter the engine's portfolio", () => {
       },
     };
     const engine = new ExecutionEngine({ config: testConfig(), publish: (f) => engineFrames.push(f), live });
-    const h = await startExecutor(m, { onFill: (f) => engine.applyLiveFill(f) });
+    const h = await startExecutor(m, {
+      onFill: (f) => engine.applyLiveFill(f),
+      gasTokenPriceE8: gasTokenPriceFromMarket(engine.market),
+    });
     executor = h.executor;
     const paper = new ExecutionEngine({ config: testConfig(), publish: () => {} });
     const feedLive = feeder(engine);
     const feedPaper = feeder(paper);
 
+    const book = {
+      instrument: InstrumentId.spot(VenueId.Kraken, "ETH", "USD"),
+      exchangeTsNs: T0_NS,
+      updateId: 1n,
+      flags: 1,
+      bids: [{ price: 3_000_00000000n, size: E8, orderCount: 1 }],
+      asks: [{ price: 3_000_00000002n, size: E8, orderCount: 1 }],
+    };
+    feedLive(1, [["OrderBook", book]]);
+    feedPaper(1, [["OrderBook", book]]);
     for (const pool of [m.pairA, m.pairB]) {
       const state = await v2PoolState(m, pool);
       feedLive(1, [["PoolState", state]]);
@@ -86,16 +103,26 @@ describe("on-chain Fills enter the engine's portfolio", () => {
     feedPaper(2, tlvs);
     expect(await pending).toMatchObject({ state: "submitted" });
     await mine(m);
-    await h.executor.poll();
+    const [resolved] = await h.executor.poll();
+    const receipt = await m.chain.publicClient.getTransactionReceipt({ hash: resolved.hash! });
+    const wei = receipt.gasUsed * receipt.effectiveGasPrice;
+    // ETH at the book's mid, 3000.00000001 USD, rounded up to the USD e8
+    const gasUsd = (wei * 3_000_00000001n + 10n ** 18n - 1n) / 10n ** 18n;
 
     const fills = fillsOf(h.frames);
-    expect(fills).toHaveLength(4);
+    expect(fills).toHaveLength(5);
     expect(fills[3].quantityNative).toBe(expectedOut);
     const p = engine.portfolio;
-    // the same balances, cash and fees as the paper path's Fills of the same signal on the same pools
-    expect(p.tokenBalances).toEqual(paper.portfolio.tokenBalances);
-    expect(p.cashE16).toBe(paper.portfolio.cashE16);
-    expect(p.feesE8).toBe(gasCostUsdE8);
+    // the same token balances as the paper path's Fills of the same signal on the same pools, plus the native
+    // token's: down by the receipt's gas, exactly
+    const native = fills[4].instrument.toString();
+    expect(new Map([...p.tokenBalances].filter(([k]) => k !== native))).toEqual(paper.portfolio.tokenBalances);
+    expect(p.tokenBalances.get(native)).toBe(-wei);
+    // cash and fees: the real gas at ETH/USD live, the signal's estimate in paper
+    expect(paper.portfolio.feesE8).toBe(gasCostUsdE8);
+    expect(paper.portfolio.cashE16).toBe(-gasCostUsdE8 * E8);
+    expect(p.feesE8).toBe(gasUsd);
+    expect(p.cashE16).toBe(-gasUsd * E8);
     // per token instrument (the pool's venue, so each pair's tokens apart): quote paid on A, received on B
     let quoteNet = 0n;
     for (const f of [fills[0], fills[3]]) quoteNet += p.tokenBalances.get(f.instrument.toString())!;
@@ -103,9 +130,9 @@ describe("on-chain Fills enter the engine's portfolio", () => {
       fills[0].instrument.equals(fills[3].instrument) ? 2n * (expectedOut - amountIn) : expectedOut - amountIn,
     );
     expect(p.tokenBalances.size).toBeGreaterThan(0);
-    expect(engine.pnlE16()).toBe(-gasCostUsdE8 * E8);
-    expect(engine.dailyPnlE8()).toBe(-gasCostUsdE8);
-    expect(engine.counters.fills).toBe(4);
+    expect(engine.pnlE16()).toBe(-gasUsd * E8);
+    expect(engine.dailyPnlE8()).toBe(-gasUsd);
+    expect(engine.counters.fills).toBe(5);
     // P&L from the Fill frames alone, against the engine
     const mark = (k: string) => referencePrice(engine.market.books.get(k));
     const r = reconcileFills(fills, p, mark, engine.pnlE16());

@@ -5,7 +5,9 @@ import { ledgerFromFills } from "../../../src/behavior/backtest/reconcile-fills.
 import { sendControl } from "../../../src/behavior/execution/control-client.ts";
 import { e16ToE8 } from "../../../src/behavior/execution/portfolio.ts";
 import { BusClient, Role } from "../../../src/behavior/transport/bus-client.ts";
+import { InstrumentId } from "../../../src/data/instrument-id.ts";
 import type { Fill } from "../../../src/data/tlv-layouts.ts";
+import { VenueId } from "../../../src/data/venues.ts";
 import { FrameBuilder } from "../../../src/rules/builder.ts";
 import type { FrameParser } from "../../../src/rules/parser.ts";
 import { Child, startRelay, Until } from "../relay/helpers.ts";
@@ -129,6 +131,21 @@ describe("--live-onchain through the real relays on anvil", () => {
       const md = new FrameBuilder({ domain: 1, source: 2 });
       const sg = new FrameBuilder({ domain: 2, source: 20 });
 
+      // the gas token's book (its mid is the mark of the gas actually paid): mid = 2000.5 USD
+      const level = (price: bigint) => [{ price, size: 10n * 100_000_000n, orderCount: 1 }];
+      market.send(
+        md
+          .begin()
+          .add("OrderBook", {
+            instrument: InstrumentId.spot(VenueId.Kraken, "ETH", "USD"),
+            exchangeTsNs: 0n,
+            updateId: 1n,
+            flags: 1,
+            bids: level(2_000_00000000n),
+            asks: level(2_001_00000000n),
+          })
+          .finish(),
+      );
       // the pools' state as a collector would publish it, read from the chain
       for (const pool of [m.pairA, m.pairB]) {
         const state = await v2PoolState(m, pool);
@@ -158,23 +175,34 @@ describe("--live-onchain through the real relays on anvil", () => {
 
       // The pool states reach the engine before the signal: the relays keep each publisher's order, not across
       // publishers, so the signal goes once the engine's stats show it has the market frames.
-      await engine.waitStdout(/"msgs_in":[2-9]/);
+      await engine.waitStdout(/"msgs_in":[3-9]/);
       const first = await sendSignal(1_000n * 10n ** 18n);
       await events.until(() => statusOf(first.id).some((s) => s.status === 1));
       await mine(m);
       await events.until(() => statusOf(first.id).some((s) => s.status === 4));
       const fills = received.filter((r) => r.type === 42 && r.value.orderId === first.id).map((r) => r.value);
-      expect(fills).toHaveLength(4);
+      // four token Fills from the Transfer logs, then the gas Fill: the receipt's gas on the chain's native token
+      expect(fills).toHaveLength(5);
       const hash = fills[0].txHash as `0x${string}`;
       expect(hash).not.toBe(`0x${"0".repeat(64)}`);
       const receipt = await m.chain.publicClient.getTransactionReceipt({ hash });
       expect(receipt.status).toBe("success");
       expect(receipt.from.toLowerCase()).toBe(m.account.address.toLowerCase());
       expect(fills[3].quantityNative).toBe(first.expectedOut);
-      // the receipt's Fills moved the engine's P&L: its stats show what the Fill frames alone give (gas fee only)
+      const wei = receipt.gasUsed * receipt.effectiveGasPrice;
+      const gasUsd = (wei * 2_000_50000000n + 10n ** 18n - 1n) / 10n ** 18n;
+      expect(fills[4]).toMatchObject({
+        txHash: hash,
+        side: 2,
+        quantityNative: wei,
+        price: 2_000_50000000n,
+        fee: gasUsd,
+      });
+      // the receipt's Fills moved the engine's P&L: its stats show what the Fill frames alone give (the real gas,
+      // not the signal's estimate of 1_000_000)
       const ledger = ledgerFromFills(fills as unknown as Fill[]);
       const fromFills = e16ToE8(ledger.realisedE16 - ledger.feesE8 * 100_000_000n);
-      expect(fromFills).toBe(-1_000_000n);
+      expect(fromFills).toBe(-gasUsd);
       await engine.waitStdout(new RegExp(`"daily_pnl_usd_e8":"${fromFills}"`));
 
       // the kill switch: the engine refuses the next signal itself (status 2, reason 2), nothing is sent

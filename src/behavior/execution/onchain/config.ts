@@ -42,6 +42,13 @@ export interface OnchainConfig {
   rpcTimeoutMs: number;
   submission: Submission;
   strategySubmission: Map<number, Submission>;
+  /**
+   * The chain's native gas token (ETH, POL): its USD mark is the reference price of an `<asset>/USD` book the engine
+   * follows. "" = by chain id (src/behavior/execution/gas.ts GAS_ASSETS: 137 POL, 1/42161/8453/31337 ETH).
+   */
+  gasAsset: string;
+  /** USD e8 per gas token when the engine has no `<asset>/USD` book with a price (0 = none). */
+  gasTokenUsdE8: bigint;
 }
 
 export const DEFAULT_ONCHAIN: Omit<OnchainConfig, "chainId" | "rpcUrl" | "contract"> = {
@@ -57,6 +64,8 @@ export const DEFAULT_ONCHAIN: Omit<OnchainConfig, "chainId" | "rpcUrl" | "contra
   rpcTimeoutMs: 10_000,
   submission: { route: "public" },
   strategySubmission: new Map(),
+  gasAsset: "",
+  gasTokenUsdE8: 0n,
 };
 
 function fail(key: string, value: unknown, message: string): never {
@@ -96,10 +105,10 @@ export function loadOnchainConfig(
     if (!Number.isSafeInteger(n) || n < 0) fail(key, v, "must be a non-negative integer");
     return n;
   };
-  const big = (key: string, d: bigint): bigint => {
+  const big = (key: string, d: bigint, unit = "wei"): bigint => {
     const v = get(key);
     if (v === undefined) return d;
-    if (!/^\d+$/.test(String(v))) fail(key, v, "must be a non-negative integer (wei)");
+    if (!/^\d+$/.test(String(v))) fail(key, v, `must be a non-negative integer (${unit})`);
     return BigInt(String(v));
   };
   const bool = (key: string, d: boolean): boolean => {
@@ -138,5 +147,14 @@ export function loadOnchainConfig(
     rpcTimeoutMs: int("rpc_timeout_ms", DEFAULT_ONCHAIN.rpcTimeoutMs),
     submission: submissionOf("submission", get("submission"), get("submission_url")),
     strategySubmission,
+    gasAsset: gasAssetSetting(get("gas_asset")),
+    gasTokenUsdE8: big("gas_token_usd_e8", DEFAULT_ONCHAIN.gasTokenUsdE8, "USD e8"),
   };
+}
+
+function gasAssetSetting(v: unknown): string {
+  if (v === undefined || v === "") return "";
+  const s = String(v).toUpperCase();
+  if (!/^[A-Z0-9._-]{1,12}$/.test(s)) fail("gas_asset", v, "gas_asset is a symbol of 1-12 characters (ETH, POL)");
+  return s;
 }

@@ -4,6 +4,7 @@ import type { Fill } from "../../../data/tlv-layouts.ts";
 import type { AuditSink } from "../audit-log.ts";
 import type { CircuitBreakers } from "../breakers.ts";
 import type { BreakerConfig } from "../config.ts";
+import { gasAssetOf, gasTokenPriceFromMarket } from "../gas.ts";
 import type { MarketState } from "../market-state.ts";
 import { loadOnchainConfig, type OnchainConfig } from "./config.ts";
 import { OnchainError } from "./errors.ts";
@@ -129,6 +130,7 @@ export async function startLiveOnchain(o: LiveOnchainOptions): Promise<LiveOncha
     pools: poolInfoFromMarket(o.market),
     publish: o.publish,
     onFill: o.onFill,
+    gasTokenPriceE8: gasTokenPriceFromMarket(o.market),
     audit: o.audit,
     breakers: {
       maxErrors: o.breakers.maxErrors,
@@ -146,11 +148,16 @@ export async function startLiveOnchain(o: LiveOnchainOptions): Promise<LiveOncha
       : `${config.submission.route} submission at ${urlHost(config.submission.url)}`;
   // a label for the key, never the key: ap up --chain local says it signs with anvil's public dev key
   const label = o.env.AP_EXECUTION_KEY_LABEL ? ` [${o.env.AP_EXECUTION_KEY_LABEL}]` : "";
+  const gasAsset = gasAssetOf(config.chainId, config.gasAsset);
+  const gasMark =
+    (gasAsset !== undefined ? `${gasAsset}/USD book's mark, else ` : "") +
+    (config.gasTokenUsdE8 > 0n ? `[onchain] gas_token_usd_e8 = ${config.gasTokenUsdE8}` : "signal's gas estimate");
   const banner = [
     `*** LIVE ON-CHAIN EXECUTION ***${label}`,
     `*** ArbitrageSignals that pass the risk checks and breakers are SIGNED by ${account.address} and SENT as real`,
     `*** transactions on chain ${config.chainId} via ${urlHost(config.rpcUrl)} (${route}), through the FlashArbitrage`,
     `*** contract ${config.contract}. Statuses and fills come from the receipts. ap halt stops submission.`,
+    `*** Gas paid is booked from each receipt in ${gasAsset ?? "the native token"} (wei), valued at the ${gasMark}.`,
   ];
   return { executor, config, account: account.address, banner };
 }

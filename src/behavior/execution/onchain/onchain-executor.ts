@@ -14,6 +14,7 @@ import { FrameBuilder } from "../../../rules/builder.ts";
 import type { AuditSink } from "../audit-log.ts";
 import { BreakerReason, BreakerScope, BreakerState, breakerTlv, CircuitBreakers } from "../breakers.ts";
 import { OrderStatusCode, RejectReason, SIGNAL_ORDER_BIT } from "../engine.ts";
+import { gasAssetOf, gasCostUsdE8, gasFill } from "../gas.ts";
 import type { OnchainConfig, Submission } from "./config.ts";
 import { signEip1559 } from "./eip1559.ts";
 import { OnchainError, OutcomeUnknownError } from "./errors.ts";
@@ -46,6 +47,7 @@ interface OrderContext {
   chainId: number;
   hops: HopContext[];
   amountIn: string;
+  /** Economics.gas_cost_usd_e8: the strategy's gas estimate, audited as expected beside the receipt's actual gas. */
   gasFeeUsdE8: string;
   /** Fee ceiling from the signal, wei (replacements stay under it). */
   maxFeeWei: string;
@@ -63,10 +65,22 @@ export interface ResolvedTx {
   orderId: bigint;
   nonce: number;
   hash: Hex | undefined;
+  /**
+   * dropped: the order did not execute — its nonce was taken by a transaction not ours (no receipt of ours, no gas),
+   * or our cancel was mined (the cancel's gas is booked).
+   */
   state: "mined" | "reverted" | "dropped";
+  /** From the receipt (0 without one: a dropped nonce costs us nothing). */
   gasUsed: bigint;
+  effectiveGasPrice: bigint;
+  /** gasUsed x effectiveGasPrice: what the gas Fill books on the native token, exactly. */
   gasCostWei: bigint;
+  /** The gas Fill's fee: USD e8 of gasCostWei at the gas token's mark (the audit `gas` record's usd_source says which). */
+  gasCostUsdE8: bigint;
 }
+
+/** Where the USD value of a receipt's gas came from (docs/execution.md "Gas actually paid"). */
+export type GasUsdSource = "book" | "config" | "estimate" | "none";
 
 export interface OnchainCounters {
   signals: number;
@@ -89,6 +103,10 @@ export interface OnchainCounters {
   gasEstimates: number;
   /** Reverted receipts that used (nearly) all their gas: the route's estimate is dropped. */
   outOfGas: number;
+  /** Gas Fills booked: one per receipt of ours (mined, reverted, or a mined cancel). */
+  gasFills: number;
+  /** Gas Fills whose USD value is not a mark of the gas token (the Economics estimate, or none). */
+  gasUnpriced: number;
 }
 
 export interface OnchainExecutorOptions {
@@ -102,6 +120,12 @@ export interface OnchainExecutorOptions {
    * (ExecutionEngine.applyLiveFill), so live trades move positions, cash and P&L as paper fills do.
    */
   onFill?: (fill: Fill) => void;
+  /**
+   * The gas token's USD mark, e8, from the engine's market (gas.ts gasTokenPriceFromMarket: the reference price of an
+   * `<asset>/USD` book): what a receipt's real gas is valued at in its Fill's fee. Without an answer, [onchain]
+   * gas_token_usd_e8; without that, the signal's Economics estimate (flagged).
+   */
+  gasTokenPriceE8?: (asset: string) => bigint | undefined;
   audit?: AuditSink;
   breakers: { maxErrors: number; errorWindowMs: number; cooldownMs: number; reset: "cooldown" | "manual" };
   /** Breakers owned elsewhere that also stop live execution: the paper engine's (its kill switch). */
@@ -147,7 +171,11 @@ export class OnchainExecutor {
     gasCacheMisses: 0,
     gasEstimates: 0,
     outOfGas: 0,
+    gasFills: 0,
+    gasUnpriced: 0,
   };
+  /** Sum of gasUsed x effectiveGasPrice over every receipt of ours, wei. */
+  gasPaidWei = 0n;
   readonly breakers = new CircuitBreakers();
   /** Nonces reported outcome-unknown and not resolved yet. */
   readonly unknownNonces = new Set<number>();
@@ -264,6 +292,9 @@ export class OnchainExecutor {
       onchain_inflight: this.o.nonces.inflight.length,
       onchain_next_nonce: this.o.nonces.next,
       onchain_breakers_tripped: this.breakers.tripped.size,
+      onchain_gas_fills: c.gasFills,
+      onchain_gas_paid_wei: this.gasPaidWei.toString(),
+      onchain_gas_unpriced: c.gasUnpriced,
     };
   }
 
@@ -676,15 +707,30 @@ export class OnchainExecutor {
         },
       );
       this.emitStatus(orderId, BigInt(e.nonce), OrderStatusCode.Rejected, RejectReason.VenueRejected, 0n, 0n);
-      return { orderId, nonce: e.nonce, hash: undefined, state: "dropped", gasUsed: 0n, gasCostWei: 0n };
+      // none of our transactions was mined for it: we paid no gas (the other transaction's gas is not ours to book)
+      return {
+        orderId,
+        nonce: e.nonce,
+        hash: undefined,
+        state: "dropped",
+        gasUsed: 0n,
+        effectiveGasPrice: 0n,
+        gasCostWei: 0n,
+        gasCostUsdE8: 0n,
+      };
     }
     return undefined;
   }
 
+  /**
+   * A receipt for one version of the nonce: whatever it did, its gas was paid, so every branch books a gas Fill
+   * (bookGas) before the order's final status; a mined swap's token Fills come first.
+   */
   private settleReceipt(e: InflightNonce, v: SentVersion, r: RpcReceipt): ResolvedTx {
     const orderId = BigInt(e.orderId);
     const gasUsed = BigInt(r.gasUsed);
-    const gasCostWei = gasUsed * BigInt(r.effectiveGasPrice);
+    const effectiveGasPrice = BigInt(r.effectiveGasPrice);
+    const gasCostWei = gasUsed * effectiveGasPrice;
     const context = e.context as OrderContext | undefined;
     this.settle(e);
     const facts = {
@@ -692,13 +738,25 @@ export class OnchainExecutor {
       hash: v.hash,
       block: BigInt(r.blockNumber),
       gas_used: gasUsed,
+      effective_gas_price: effectiveGasPrice,
       gas_cost_wei: gasCostWei,
     };
+    const done = (state: ResolvedTx["state"], gasCostUsdE8: bigint): ResolvedTx => ({
+      orderId,
+      nonce: e.nonce,
+      hash: v.hash,
+      state,
+      gasUsed,
+      effectiveGasPrice,
+      gasCostWei,
+      gasCostUsdE8,
+    });
     if (v.kind === "cancel") {
       this.counters.cancelled++;
       this.decision(orderId, "cancelled", RejectReason.None, "stuck", "replaced by a cancel", facts);
+      const usd = this.bookGas(orderId, e, v, r, context, "cancel");
       this.emitStatus(orderId, BigInt(e.nonce), OrderStatusCode.Cancelled, RejectReason.None, 0n, 0n);
-      return { orderId, nonce: e.nonce, hash: v.hash, state: "dropped", gasUsed, gasCostWei };
+      return done("dropped", usd);
     }
     if (r.status !== "0x1") {
       this.counters.reverted++;
@@ -711,22 +769,116 @@ export class OnchainExecutor {
         if (context?.gasKey !== undefined) this.gasEstimates.delete(context.gasKey);
         const oog = { ...facts, gas_key: context?.gasKey ?? null, gas_limit: limit };
         this.decision(orderId, "reject", RejectReason.VenueRejected, "out_of_gas", "transaction ran out of gas", oog);
+        const usd = this.bookGas(orderId, e, v, r, context, "reverted");
         this.emitStatus(orderId, BigInt(e.nonce), OrderStatusCode.Rejected, RejectReason.VenueRejected, 0n, 0n);
-        return { orderId, nonce: e.nonce, hash: v.hash, state: "reverted", gasUsed, gasCostWei };
+        return done("reverted", usd);
       }
       // it passed the simulation, so the state changed between the signal and the block: the race was lost
       this.decision(orderId, "reject", RejectReason.Slippage, "slippage", "transaction reverted on chain", facts);
+      const usd = this.bookGas(orderId, e, v, r, context, "reverted");
       this.emitStatus(orderId, BigInt(e.nonce), OrderStatusCode.Rejected, RejectReason.Slippage, 0n, 0n);
-      return { orderId, nonce: e.nonce, hash: v.hash, state: "reverted", gasUsed, gasCostWei };
+      return done("reverted", usd);
     }
     this.counters.mined++;
     this.audit("receipt", { order_id: orderId, ...facts });
-    if (context !== undefined) this.emitFills(orderId, e.nonce, v.hash, r, context);
-    return { orderId, nonce: e.nonce, hash: v.hash, state: "mined", gasUsed, gasCostWei };
+    let usd = 0n;
+    if (context !== undefined) {
+      const status = this.emitFills(orderId, v.hash, r, context);
+      usd = this.bookGas(orderId, e, v, r, context, "mined");
+      this.emitStatus(orderId, BigInt(e.nonce), OrderStatusCode.Filled, RejectReason.None, status.filled, status.avg);
+    } else {
+      usd = this.bookGas(orderId, e, v, r, context, "mined");
+    }
+    return done("mined", usd);
   }
 
-  /** Fills from the receipt's ERC-20 Transfer logs: per hop, what the pool was paid and what it paid out. */
-  private emitFills(orderId: bigint, nonce: number, hash: Hex, r: RpcReceipt, c: OrderContext): void {
+  /**
+   * The gas a receipt paid, booked (docs/execution.md "Gas actually paid"): an audit `gas` record (hash, gas used,
+   * effective gas price, cost in wei, its USD value and where that came from, the Economics estimate beside it), then
+   * a Fill on the chain's native gas token (gas.ts): side 2, quantity_native = gasUsed x effectiveGasPrice exactly,
+   * fee = its USD e8 at the gas token's mark (rounded up), price = the mark. Returns the fee.
+   */
+  private bookGas(
+    orderId: bigint,
+    e: InflightNonce,
+    v: SentVersion,
+    r: RpcReceipt,
+    c: OrderContext | undefined,
+    outcome: "mined" | "reverted" | "cancel",
+  ): bigint {
+    const gasUsed = BigInt(r.gasUsed);
+    const effectiveGasPrice = BigInt(r.effectiveGasPrice);
+    const wei = gasUsed * effectiveGasPrice;
+    const asset = gasAssetOf(this.config.chainId, this.config.gasAsset);
+    // the Economics estimate was for the swap; a cancel (0 wei to self) has none
+    const estimate = c !== undefined && v.kind !== "cancel" ? BigInt(c.gasFeeUsdE8) : 0n;
+    let markE8 = asset !== undefined ? (this.o.gasTokenPriceE8?.(asset) ?? 0n) : 0n;
+    let source: GasUsdSource = "book";
+    if (markE8 <= 0n) {
+      markE8 = this.config.gasTokenUsdE8;
+      source = "config";
+    }
+    let usd = gasCostUsdE8(wei, markE8);
+    if (markE8 <= 0n) {
+      markE8 = 0n;
+      usd = estimate;
+      source = estimate > 0n ? "estimate" : "none";
+      this.counters.gasUnpriced++;
+      this.o.log?.warn(
+        `gas of ${v.hash} (${wei} wei) has no USD mark: no ${asset ?? "gas token"}/USD book and no ` +
+          `[onchain] gas_token_usd_e8; booked at ${source === "estimate" ? "the strategy's estimate" : "0 USD"}`,
+      );
+    }
+    this.counters.gasFills++;
+    this.gasPaidWei += wei;
+    const venue = c?.hops[0]?.venue;
+    const fillId = venue !== undefined ? this.nextFillId++ : null;
+    this.audit("gas", {
+      order_id: orderId,
+      nonce: e.nonce,
+      hash: v.hash,
+      version: v.kind,
+      outcome,
+      block: BigInt(r.blockNumber),
+      gas_used: gasUsed,
+      effective_gas_price: effectiveGasPrice,
+      gas_cost_wei: wei,
+      gas_limit: c?.gasLimit !== undefined ? BigInt(c.gasLimit) : null,
+      gas_asset: asset ?? null,
+      gas_token_usd_e8: markE8,
+      usd_source: source,
+      gas_cost_usd_e8: usd,
+      gas_estimate_usd_e8: v.kind === "cancel" ? null : estimate,
+      fill_id: fillId,
+    });
+    if (venue === undefined || fillId === null) {
+      // no order context (not written by this version): the wei are in the audit record only
+      this.o.log?.warn(
+        `gas of ${v.hash} (${wei} wei) not booked in the portfolio: no order context for nonce ${e.nonce}`,
+      );
+      return usd;
+    }
+    const fill = gasFill({
+      orderId,
+      fillId,
+      venue,
+      chainId: this.config.chainId,
+      gasUsed,
+      effectiveGasPrice,
+      markE8,
+      usdE8: usd,
+      txHash: v.hash,
+      timestampNs: this.now,
+    });
+    this.publishFill(fill, { gas: true });
+    return usd;
+  }
+
+  /**
+   * Fills from the receipt's ERC-20 Transfer logs: per hop, what the pool was paid and what it paid out (fee 0: the
+   * gas is its own Fill, bookGas). Returns the order's filled quantity and average price for OrderStatus 4.
+   */
+  private emitFills(orderId: bigint, hash: Hex, r: RpcReceipt, c: OrderContext): { filled: bigint; avg: bigint } {
     const transfers = r.logs
       .filter((l) => l.topics[0] === TRANSFER_TOPIC && l.topics.length === 3)
       .map((l) => ({
@@ -737,29 +889,21 @@ export class OnchainExecutor {
       }));
     const amountIn = BigInt(c.amountIn);
     let hopIn = amountIn;
-    let firstRate = 0n;
     let lastOut = 0n;
-    c.hops.forEach((h, i) => {
+    for (const h of c.hops) {
       const out = transfers.find((t) => t.token === h.tokenOut && t.from === h.pool)?.value ?? 0n;
       const rate = rateE8(hopIn, out, h.decimalsIn, h.decimalsOut);
-      if (i === 0) firstRate = rate;
-      const fee = i === 0 ? BigInt(c.gasFeeUsdE8) : 0n;
-      this.emitFill(orderId, hash, h, "in", hopIn, rate, fee, c.chainId);
-      this.emitFill(orderId, hash, h, "out", out, rate, 0n, c.chainId);
+      this.emitFill(orderId, hash, h, "in", hopIn, rate, c.chainId);
+      this.emitFill(orderId, hash, h, "out", out, rate, c.chainId);
       hopIn = out;
       lastOut = out;
-    });
-    void firstRate;
+    }
     const first = c.hops[0];
     const last = c.hops[c.hops.length - 1];
-    this.emitStatus(
-      orderId,
-      BigInt(nonce),
-      OrderStatusCode.Filled,
-      RejectReason.None,
-      toE8(amountIn, first.decimalsIn),
-      rateE8(amountIn, lastOut, first.decimalsIn, last.decimalsOut),
-    );
+    return {
+      filled: toE8(amountIn, first.decimalsIn),
+      avg: rateE8(amountIn, lastOut, first.decimalsIn, last.decimalsOut),
+    };
   }
 
   private emitFill(
@@ -769,25 +913,31 @@ export class OnchainExecutor {
     which: "in" | "out",
     amount: bigint,
     rate: bigint,
-    fee: bigint,
     chainId: number,
   ): void {
     const decimals = which === "in" ? h.decimalsIn : h.decimalsOut;
-    const fill = {
-      orderId,
-      fillId: this.nextFillId++,
-      instrument: InstrumentId.token(h.venue, chainId, which === "in" ? h.tokenIn : h.tokenOut),
-      side: which === "in" ? 2 : 1,
-      liquidity: 2,
-      price: rate,
-      quantity: toE8(amount, decimals),
-      fee,
-      quantityNative: amount,
-      txHash,
-      timestampNs: this.now,
-    } as const;
+    this.publishFill(
+      {
+        orderId,
+        fillId: this.nextFillId++,
+        instrument: InstrumentId.token(h.venue, chainId, which === "in" ? h.tokenIn : h.tokenOut),
+        side: which === "in" ? 2 : 1,
+        liquidity: 2,
+        price: rate,
+        quantity: toE8(amount, decimals),
+        fee: 0n,
+        quantityNative: amount,
+        txHash,
+        timestampNs: this.now,
+      },
+      { pool: h.pool },
+    );
+  }
+
+  /** Audited, published on the execution relay, then handed to the portfolio (onFill). */
+  private publishFill(fill: Fill, extra: Record<string, unknown>): void {
     this.counters.fills++;
-    this.audit("fill", { ...fill, pool: h.pool });
+    this.audit("fill", { ...fill, ...extra });
     this.o.publish(this.builder.begin(this.now).add("Fill", fill).finish().slice());
     this.o.onFill?.(fill);
   }

@@ -1,4 +1,6 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { NATIVE_TOKEN_ADDRESS } from "../../../../src/behavior/execution/gas.ts";
+import type { InstrumentId } from "../../../../src/data/instrument-id.ts";
 import { decodeFrames } from "../helpers.ts";
 import { balanceOf, deployMarket, type Market, mine, predictOut, signalFor, startExecutor } from "./helpers.ts";
 
@@ -32,10 +34,14 @@ describe("OnchainExecutor on anvil with the real Uniswap contracts", () => {
     const statuses = out.filter((o) => o.type === 41).map((o) => o.value.status);
     expect(statuses).toEqual([1, 4]);
     const fills = out.filter((o) => o.type === 42).map((o) => o.value);
-    expect(fills.length).toBe(4);
+    // per hop what was paid and received, then the gas the receipt paid (native token, wei)
+    expect(fills.length).toBe(5);
     expect(fills[0].txHash).toBe(resolved.hash);
     expect(fills[3].quantityNative).toBe(expectedOut);
     expect(fills[0].quantityNative).toBe(amountIn);
+    const receipt = await m.chain.publicClient.getTransactionReceipt({ hash: resolved.hash! });
+    expect(fills[4]).toMatchObject({ side: 2, quantityNative: receipt.gasUsed * receipt.effectiveGasPrice });
+    expect((fills[4].instrument as InstrumentId).address).toBe(NATIVE_TOKEN_ADDRESS);
   });
 
   test("V2-V3 and V3-V2 flash arbitrages: profit equals the exact prediction (V2 getAmountOut, V3 swap loop)", async () => {

@@ -214,6 +214,8 @@ export async function startExecutor(
     maxErrors?: number;
     audit?: ConstructorParameters<typeof OnchainExecutor>[0]["audit"];
     onFill?: ConstructorParameters<typeof OnchainExecutor>[0]["onFill"];
+    gasTokenPriceE8?: ConstructorParameters<typeof OnchainExecutor>[0]["gasTokenPriceE8"];
+    log?: ConstructorParameters<typeof OnchainExecutor>[0]["log"];
   } = {},
 ): Promise<ExecutorHarness> {
   const runDir = options.runDir ?? mkdtempSync(join(tmpdir(), "ap-onchain-"));
@@ -227,6 +229,8 @@ export async function startExecutor(
     pools: (iid) => m.pools.get(iid.toString()),
     publish: (f) => frames.push(f),
     onFill: options.onFill,
+    gasTokenPriceE8: options.gasTokenPriceE8,
+    log: options.log,
     audit: options.audit,
     breakers: { maxErrors: options.maxErrors ?? 3, errorWindowMs: 600_000, cooldownMs: 600_000, reset: "manual" },
     clock: () => clock.t,

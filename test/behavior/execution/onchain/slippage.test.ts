@@ -62,6 +62,10 @@ describe("OnchainExecutor when the price moves between signal and inclusion", ()
       [2, 3],
       [2, 2],
     ]);
+    // the revert's only Fill: its gas, on the native token (the skipped signals sent nothing and cost nothing)
+    const fills = out.filter((o) => o.type === 42).map((o) => o.value);
+    expect(fills).toHaveLength(1);
+    expect(fills[0]).toMatchObject({ side: 2, quantityNative: r.gasCostWei, txHash: r.hash });
     const breakers = out.filter((o) => o.type === 71).map((o) => [o.value.scope, o.value.state, o.value.reason]);
     expect(breakers).toEqual([[1, 1, 2]]);
   });
