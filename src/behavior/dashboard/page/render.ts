@@ -12,6 +12,8 @@ import {
 } from "./format.ts";
 
 const SIDE = ["?", "buy", "sell"];
+/** The native-asset address (EIP-7528) of live gas Fills (execution/gas.ts): the gas a receipt paid, fee in USD. */
+const NATIVE_GAS = "0xeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeee";
 const ORDER_STATUS = ["sent", "accepted", "rejected", "partial", "filled", "cancelled", "expired"];
 const REJECT_REASON = ["", "risk limit", "circuit breaker", "slippage", "balance", "venue", "timeout"];
 const SCOPE = ["?", "global", "strategy", "venue", "instrument"];
@@ -160,7 +162,8 @@ export function renderOrders(el: HTMLElement, s: DashboardState): void {
     .slice(0, 20)
     .map(
       (f) =>
-        `<tr><td>${formatTimeNs(f.timestampNs)}</td><td>${f.orderId}/${f.fillId}</td><td>${esc(f.instrument)}</td>` +
+        `<tr><td>${formatTimeNs(f.timestampNs)}</td><td>${f.orderId}/${f.fillId}</td>` +
+        `<td>${f.instrument.endsWith(NATIVE_GAS) ? "gas paid " : ""}${esc(f.instrument)}</td>` +
         `<td class="${f.side === 1 ? "bid" : "ask"}">${SIDE[f.side] ?? "?"}</td><td>${formatE8(f.price, s.priceDecimals(f.instrument, [f.price]))}</td>` +
         `<td>${formatE8(f.quantity, 4)}</td><td>${formatE8(f.fee, 4)}</td></tr>`,
     )
