@@ -40,8 +40,17 @@ export class KrakenLevel {
 /** One side, best first (bids descending, asks ascending), found by binary search. */
 export class BookSide {
   readonly levels: KrakenLevel[] = [];
-  /** A level among the checksummed top 10 changed since the side's CRC was last assembled. */
-  dirty = true;
+  /**
+   * Index of the first of the checksummed top 10 levels that changed (set, inserted, removed, truncated) since the
+   * side's prefix registers were last brought up to date; CHECKSUM_DEPTH or more: none.
+   */
+  dirtyFrom = 0;
+  /**
+   * Prefix registers: reg[i] is the CRC register after the side's first i levels (reg[0] the side's start), len[i]
+   * their total length. A change at index k re-runs levels k..9 only.
+   */
+  readonly reg = new Int32Array(CHECKSUM_DEPTH + 1);
+  readonly len = new Int32Array(CHECKSUM_DEPTH + 1);
 
   constructor(readonly desc: boolean) {}
 
@@ -90,7 +99,7 @@ export class BookSide {
     const i = this.search(p, pb);
     const zero = s === 0 && sb === undefined;
     if (i >= 0) {
-      if (i < CHECKSUM_DEPTH) this.dirty = true;
+      if (i < this.dirtyFrom) this.dirtyFrom = i;
       if (zero) this.levels.splice(i, 1);
       else {
         const l = this.levels[i];
@@ -104,7 +113,7 @@ export class BookSide {
     }
     if (zero) return -1;
     const at = ~i;
-    if (at < CHECKSUM_DEPTH) this.dirty = true;
+    if (at < this.dirtyFrom) this.dirtyFrom = at;
     const level = new KrakenLevel(p, pb, s, sb, g, len, epoch);
     if (at === this.levels.length) this.levels.push(level);
     else this.levels.splice(at, 0, level);
@@ -124,6 +133,13 @@ export class BookSide {
 
 /** Levels of each side the checksum covers (Kraken: top 10 asks then top 10 bids). */
 export const CHECKSUM_DEPTH = 10;
+
+function truncateSide(side: BookSide, depth: number): void {
+  if (side.levels.length > depth) {
+    side.levels.length = depth;
+    if (depth < side.dirtyFrom) side.dirtyFrom = depth;
+  }
+}
 
 /** One book per venue symbol. */
 export class KrakenBook {
@@ -176,52 +192,53 @@ export class KrakenBook {
   clear(): void {
     this.bids.levels.length = 0;
     this.asks.levels.length = 0;
-    this.bids.dirty = true;
-    this.asks.dirty = true;
+    this.bids.dirtyFrom = 0;
+    this.asks.dirtyFrom = 0;
   }
 
   truncate(depth: number): void {
-    for (const side of [this.bids, this.asks]) {
-      if (side.levels.length > depth) {
-        side.levels.length = depth;
-        if (depth < CHECKSUM_DEPTH) side.dirty = true;
-      }
-    }
+    truncateSide(this.bids, depth);
+    truncateSide(this.asks, depth);
   }
 
   /**
-   * Kraken's CRC32 of the top 10 asks then the top 10 bids (same value as krakenBookChecksum of `book`). Each side's
-   * part is kept and assembled again only when one of its top 10 levels changed: the asks as the register they
-   * leave from ~0, the bids as their register from 0 and their length, joined by one shift (CRC linearity).
+   * Kraken's CRC32 of the top 10 asks then the top 10 bids (same value as krakenBookChecksum of `book`). Each side
+   * keeps the prefix registers of its top 10 levels and re-runs them from its first changed level only: the asks
+   * as the register they leave from ~0, the bids as their register from 0 and their length, joined by one shift
+   * (CRC linearity).
    */
   checksum(): number {
     if (this.crcEpoch !== this.epoch) {
       this.crcEpoch = this.epoch;
-      this.asks.dirty = true;
-      this.bids.dirty = true;
+      this.asks.dirtyFrom = 0;
+      this.bids.dirtyFrom = 0;
     }
-    if (this.asks.dirty) {
-      this.asksReg = this.sideCrc(this.asks.levels, -1);
-      this.asks.dirty = false;
-    }
-    if (this.bids.dirty) {
-      this.bidsReg = this.sideCrc(this.bids.levels, 0);
-      this.bidsLen = levelCrc.len;
-      this.bids.dirty = false;
-    }
-    return ~(shiftZeros(this.asksReg, this.bidsLen) ^ this.bidsReg) >>> 0;
+    const asks = this.asks;
+    const bids = this.bids;
+    if (asks.dirtyFrom < CHECKSUM_DEPTH) this.sideCrc(asks, -1);
+    if (bids.dirtyFrom < CHECKSUM_DEPTH) this.sideCrc(bids, 0);
+    const na = Math.min(asks.levels.length, CHECKSUM_DEPTH);
+    const nb = Math.min(bids.levels.length, CHECKSUM_DEPTH);
+    return ~(shiftZeros(asks.reg[na], bids.len[nb]) ^ bids.reg[nb]) >>> 0;
   }
 
   private crcEpoch = -1;
-  private asksReg = 0;
-  private bidsReg = 0;
-  private bidsLen = 0;
 
-  /** The register after the side's top 10 levels from `c`; their total length is left in levelCrc.len. */
-  private sideCrc(levels: KrakenLevel[], c: number): number {
+  /** Brings the side's prefix registers up to date from its first changed level (reg[0] = `start`). */
+  private sideCrc(side: BookSide, start: number): void {
+    const levels = side.levels;
+    const reg = side.reg;
+    const lens = side.len;
     const n = Math.min(levels.length, CHECKSUM_DEPTH);
-    let total = 0;
-    for (let i = 0; i < n; i++) {
+    let i = side.dirtyFrom;
+    side.dirtyFrom = CHECKSUM_DEPTH;
+    if (i === 0) {
+      reg[0] = start;
+      lens[0] = 0;
+    }
+    let c = reg[i];
+    let total = lens[i];
+    for (; i < n; i++) {
       const l = levels[i];
       if (l.epoch !== this.epoch) {
         valueDigitsCrc(l.p, l.pb, this.pd, 0, 0);
@@ -232,9 +249,9 @@ export class KrakenBook {
       }
       c = shiftZeros(c, l.len) ^ l.g;
       total += l.len;
+      reg[i + 1] = c;
+      lens[i + 1] = total;
     }
-    levelCrc.len = total;
-    return c;
   }
 
   /** The book as a shared OrderBook (bigint levels; tests, diagnostics, the venue's view; allocates). */

@@ -15,7 +15,7 @@ import { type BookSide, KrakenBook, type KrakenLevel } from "./book.ts";
 import { E8_BAD, rfc3339, rfc3339Ms, scanE8, setU53, setU64Mul } from "./e8.ts";
 import { instrumentMeta, instrumentsFromV2Snapshot, type KrakenInstrument } from "./instrument-provider.ts";
 import { JsonCursor, parseJsonKeepNumbers } from "./json-cursor.ts";
-import { levelCrc, scanE8Crc, textDigitsCrc } from "./level-crc.ts";
+import { levelCrc, scanE8Crc, scanE8CrcTo, textDigitsCrc } from "./level-crc.ts";
 
 export { KrakenBook } from "./book.ts";
 
@@ -52,6 +52,8 @@ export interface KrakenFeedHandlerOptions {
   maxLevels?: number;
   /** Warnings (bad input); counted in any case. */
   onWarning?: (message: string, facts: Record<string, unknown>) => void;
+  /** Read book updates in Kraken's exact form by the fast paths (default true; false: the general path only, tests). */
+  fastPaths?: boolean;
 }
 
 export interface KrakenCounters {
@@ -74,6 +76,10 @@ export interface KrakenCounters {
   skippedWhileStale: number;
   unknownMessages: number;
   invalidations: number;
+  /** Book updates read by the fast paths (the exact form Kraken writes)... */
+  fastPath: number;
+  /** ...and book messages a fast path began and left to the general path (another form, a snapshot, bad input). */
+  fastFallbacks: number;
 }
 
 interface ChannelInfo {
@@ -84,6 +90,15 @@ interface ChannelInfo {
 }
 
 const I64_MAX = (1n << 63n) - 1n;
+/** 10^(6 - d): µs per unit of a time's d-th fraction digit. */
+const POW10_6 = [1e6, 1e5, 1e4, 1e3, 100, 10, 1];
+/** A v2 book update as Kraken writes it, up to its symbol (the fast path's first check). */
+const V2_UPDATE_HEAD = '{"channel":"book","type":"update","data":[{"symbol":"';
+const V1_HEARTBEAT = '{"event":"heartbeat"}';
+/** Levels one fast-path message may hold (more: the general path). */
+const FAST_MAX_LEVELS = 256;
+const QUOTE = 34;
+const COMMA = 44;
 const LBRACE = 123;
 const RBRACE = 125;
 const LBRACKET = 91;
@@ -106,6 +121,8 @@ export class KrakenFeedHandler {
     skippedWhileStale: 0,
     unknownMessages: 0,
     invalidations: 0,
+    fastPath: 0,
+    fastFallbacks: 0,
   };
   readonly books = new Map<string, KrakenBook>();
   readonly instruments: Map<string, KrakenInstrument>;
@@ -135,6 +152,11 @@ export class KrakenFeedHandler {
   private readonly chS: number[] = [];
   private readonly chSb: (bigint | undefined)[] = [];
   private readonly chSide: number[] = [];
+  /** Fast paths: each read level's checksum CRC (g, length), beside its change. */
+  private readonly chG: number[] = [];
+  private readonly chL: number[] = [];
+  /** The book whose instrument id deltaBuf holds. */
+  private deltaIdOf: KrakenBook | undefined;
   /** Deep books: the last level of each side's published view before the message (undefined: view not full). */
   private bidEdge: KrakenLevel | undefined;
   private askEdge: KrakenLevel | undefined;
@@ -146,7 +168,10 @@ export class KrakenFeedHandler {
   constructor(private readonly options: KrakenFeedHandlerOptions) {
     this.instruments = options.instruments ?? new Map();
     this.maxLevels = options.maxLevels ?? DEFAULT_LIMITS.maxOrderLevels;
+    this.fast = options.fastPaths ?? true;
   }
+
+  private readonly fast: boolean;
 
   /** A new connection: channel ids start over and every resync is answered by the new subscriptions. */
   resetSession(): void {
@@ -174,6 +199,17 @@ export class KrakenFeedHandler {
   /** One venue message. Never throws on bad input: it is counted and reported through onWarning. */
   handle(text: string, recvNs: bigint): void {
     this.counters.messages++;
+    if (text.charCodeAt(0) === LBRACE && this.fast) {
+      // the two messages of a session that come by the thousand, in the exact form Kraken writes them
+      if (text.startsWith(V2_UPDATE_HEAD)) {
+        if (this.v2UpdateFast(text, recvNs)) return;
+        this.counters.fastFallbacks++;
+      }
+      if (text === V1_HEARTBEAT) {
+        this.counters.heartbeats++;
+        return;
+      }
+    }
     const c = this.cur.reset(text);
     const first = c.peek();
     if (first === LBRACKET) this.v1Channel(text, recvNs);
@@ -224,6 +260,10 @@ export class KrakenFeedHandler {
     const b = info.book ?? (info.book = this.bookFor(info.symbol));
     if (b === undefined) return;
     const c = this.cur;
+    if (b.synced && b.priceDecimals >= 0 && b.qtyDecimals >= 0 && this.fast) {
+      if (this.v1UpdateFast(b, text, c.i, recvNs)) return;
+      this.counters.fastFallbacks++;
+    }
     this.beginMessage(b);
     let snapshot = false;
     let hasChecksum = false;
@@ -359,6 +399,215 @@ export class KrakenFeedHandler {
     if (!c.ok) this.bad("v1 trade message does not parse", text);
   }
 
+  // ---- fast paths: book updates in the exact form Kraken writes them ---------------------------------------
+  //
+  // Two phases: the whole message is read first (levels, values and checksum CRCs into the change arrays, checksum,
+  // time) without touching the book; anything the template does not expect -- another key order, whitespace, a
+  // number that is not a plain decimal, a value of 2^53 or more, a refused level, too many levels -- returns false
+  // before a level is applied, and the general path reads the message from the start and decides (counts, errors).
+  // Then the levels are applied and the update finishes exactly as the general path finishes it (asserted by the
+  // tests: same frames and counters for every captured message and for generated ones).
+
+  /**
+   * v1 update [id,{"a":[[p,q,t(,"r")],...]}(,{"b":[...]}),"c":"..."},name,pair]: `i` at the ',' after the channel id.
+   * The book is synced and its precision known.
+   */
+  private v1UpdateFast(b: KrakenBook, text: string, i: number, recvNs: bigint): boolean {
+    const pd = b.priceDecimals;
+    const qd = b.qtyDecimals;
+    this.nCh = 0;
+    let checksum = 0;
+    let hasChecksum = false;
+    let objects = 0;
+    let tsUs = 0;
+    // objects: ,{"key":...} while they come
+    while (text.charCodeAt(i) === COMMA && text.charCodeAt(i + 1) === LBRACE && text.charCodeAt(i + 2) === QUOTE) {
+      i += 3;
+      for (;;) {
+        const k = text.charCodeAt(i);
+        if (text.charCodeAt(i + 1) !== QUOTE || text.charCodeAt(i + 2) !== 58) return false;
+        if ((k === 97 || k === 98) && text.charCodeAt(i + 3) === LBRACKET) {
+          // "a" / "b": [[p, q, t(, "r")], ...]
+          i += 4;
+          const code = k === 98 ? 1 : 2;
+          if (text.charCodeAt(i) === RBRACKET) i++;
+          else {
+            for (;;) {
+              if (text.charCodeAt(i) !== LBRACKET || text.charCodeAt(i + 1) !== QUOTE) return false;
+              const p = scanE8CrcTo(text, i + 2, pd, 0, 0);
+              i = levelCrc.end;
+              if (p < 0 || text.charCodeAt(i) !== QUOTE || text.charCodeAt(i + 1) !== COMMA) return false;
+              if (text.charCodeAt(i + 2) !== QUOTE) return false;
+              const q = scanE8CrcTo(text, i + 3, qd, levelCrc.g, levelCrc.len);
+              i = levelCrc.end;
+              if (q < 0 || text.charCodeAt(i) !== QUOTE || text.charCodeAt(i + 1) !== COMMA) return false;
+              if (text.charCodeAt(i + 2) !== QUOTE) return false;
+              // time: seconds, point, up to 6 digits, as integer µs (scanEpochMicros's value, in the same pass that
+              // finds the quote); more digits, seconds beyond 9e9 (µs past 2^53) or anything else: general path
+              let e = i + 3;
+              let sec = 0;
+              let ch = text.charCodeAt(e);
+              for (; ch >= 48 && ch <= 57; ch = text.charCodeAt(++e)) sec = sec * 10 + ch - 48;
+              let frac = 0;
+              let fd = 0;
+              if (ch === 46) {
+                for (ch = text.charCodeAt(++e); ch >= 48 && ch <= 57; ch = text.charCodeAt(++e)) {
+                  if (fd === 6) return false;
+                  frac = frac * 10 + ch - 48;
+                  fd++;
+                }
+              }
+              if (ch !== QUOTE || sec > 9e9) return false;
+              const us = sec * 1e6 + frac * POW10_6[fd];
+              if (us > tsUs) tsUs = us;
+              i = e + 1;
+              if (text.charCodeAt(i) !== RBRACKET) {
+                // a republished level: ,"r"]
+                if (text.charCodeAt(i) !== COMMA || text.charCodeAt(i + 1) !== QUOTE) return false;
+                if (text.charCodeAt(i + 2) !== 114 || text.charCodeAt(i + 3) !== QUOTE) return false;
+                i += 4;
+                if (text.charCodeAt(i) !== RBRACKET) return false;
+              }
+              const n = this.nCh;
+              if (n === FAST_MAX_LEVELS) return false;
+              this.chP[n] = p;
+              this.chS[n] = q;
+              this.chG[n] = levelCrc.g;
+              this.chL[n] = levelCrc.len;
+              this.chSide[n] = code;
+              this.nCh = n + 1;
+              const next = text.charCodeAt(i + 1);
+              i += 2;
+              if (next === RBRACKET) break;
+              if (next !== COMMA) return false;
+            }
+          }
+        } else if (k === 99 && text.charCodeAt(i + 3) === QUOTE) {
+          // "c": "checksum" (1 to 10 digits)
+          let v = 0;
+          let e = i + 4;
+          for (let ch = text.charCodeAt(e); ch >= 48 && ch <= 57; ch = text.charCodeAt(++e)) v = v * 10 + ch - 48;
+          if (e === i + 4 || e - (i + 4) > 10 || text.charCodeAt(e) !== QUOTE) return false;
+          checksum = v;
+          hasChecksum = true;
+          i = e + 1;
+        } else return false;
+        const ch = text.charCodeAt(i);
+        if (ch === RBRACE) {
+          i++;
+          break;
+        }
+        if (ch !== COMMA || text.charCodeAt(i + 1) !== QUOTE) return false;
+        i += 2;
+      }
+      objects++;
+    }
+    if (objects === 0 || text.charCodeAt(i) !== COMMA) return false;
+    // phase 2
+    const n = this.nCh;
+    this.beginMessage(b);
+    this.applyFast(b, n);
+    if (tsUs > 0) {
+      const ms = Math.floor(tsUs / 1000);
+      this.tsMs = ms;
+      this.tsSub = (tsUs - ms * 1000) * 1000;
+    }
+    this.counters.bookUpdates++;
+    this.counters.fastPath++;
+    this.finishUpdate(b, hasChecksum, checksum, recvNs);
+    return true;
+  }
+
+  /** v2 update (V2_UPDATE_HEAD, then symbol, bids, asks, checksum, timestamp, in this order). */
+  private v2UpdateFast(text: string, recvNs: bigint): boolean {
+    let i = V2_UPDATE_HEAD.length;
+    let b = this.lastV2Book;
+    if (b === undefined || !text.startsWith(b.symbol, i) || text.charCodeAt(i + b.symbol.length) !== QUOTE) {
+      b = undefined;
+      for (const x of this.books.values()) {
+        if (text.startsWith(x.symbol, i) && text.charCodeAt(i + x.symbol.length) === QUOTE) {
+          b = x;
+          break;
+        }
+      }
+      if (b === undefined) return false;
+    }
+    if (!b.synced || b.priceDecimals < 0 || b.qtyDecimals < 0) return false;
+    i += b.symbol.length;
+    if (!text.startsWith('","bids":[', i)) return false;
+    this.nCh = 0;
+    i = this.v2FastLevels(text, i + 10, b.priceDecimals, b.qtyDecimals, 1);
+    if (i < 0 || !text.startsWith(',"asks":[', i)) return false;
+    i = this.v2FastLevels(text, i + 9, b.priceDecimals, b.qtyDecimals, 2);
+    if (i < 0 || !text.startsWith(',"checksum":', i)) return false;
+    i += 12;
+    let checksum = 0;
+    let e = i;
+    for (let ch = text.charCodeAt(e); ch >= 48 && ch <= 57; ch = text.charCodeAt(++e))
+      checksum = checksum * 10 + ch - 48;
+    if (e === i || e - i > 10 || !text.startsWith(',"timestamp":"', e)) return false;
+    const tsA = e + 14;
+    const tsB = text.indexOf('"', tsA);
+    if (tsB < 0 || tsB + 4 !== text.length || !text.endsWith('"}]}')) return false;
+    // phase 2
+    const n = this.nCh;
+    this.lastV2Book = b;
+    this.beginMessage(b);
+    this.counters.bookUpdates++;
+    this.counters.fastPath++;
+    this.applyFast(b, n);
+    this.tsMs = rfc3339Ms(text, tsA, tsB);
+    this.tsSub = rfc3339.subMsNs;
+    this.finishUpdate(b, true, checksum, recvNs);
+    return true;
+  }
+
+  /** [{"price":n,"qty":n},...] from `i` (after the '['); returns the index after the ']', -1: not the template. */
+  private v2FastLevels(text: string, i: number, pd: number, qd: number, code: number): number {
+    if (text.charCodeAt(i) === RBRACKET) return i + 1;
+    for (;;) {
+      if (!text.startsWith('{"price":', i)) return -1;
+      const p = scanE8CrcTo(text, i + 9, pd, 0, 0);
+      i = levelCrc.end;
+      if (p < 0 || !text.startsWith(',"qty":', i)) return -1;
+      const q = scanE8CrcTo(text, i + 7, qd, levelCrc.g, levelCrc.len);
+      i = levelCrc.end;
+      if (q < 0 || text.charCodeAt(i) !== RBRACE) return -1;
+      const n = this.nCh;
+      if (n === FAST_MAX_LEVELS) return -1;
+      this.chP[n] = p;
+      this.chS[n] = q;
+      this.chG[n] = levelCrc.g;
+      this.chL[n] = levelCrc.len;
+      this.chSide[n] = code;
+      this.nCh = n + 1;
+      const next = text.charCodeAt(i + 1);
+      i += 2;
+      if (next === RBRACKET) return i;
+      if (next !== COMMA) return -1;
+    }
+  }
+
+  /** Phase 2: the n levels read into the change arrays go into the book, in order; they are the message's changes. */
+  private applyFast(b: KrakenBook, n: number): void {
+    const epoch = b.epoch;
+    for (let k = 0; k < n; k++) {
+      const s = this.chS[k];
+      this.chPb[k] = undefined;
+      this.chSb[k] = undefined;
+      (this.chSide[k] === 1 ? b.bids : b.asks).set(
+        this.chP[k],
+        undefined,
+        s,
+        undefined,
+        this.chG[k],
+        this.chL[k],
+        s === 0 ? -1 : epoch,
+      );
+    }
+    this.nCh = n;
+  }
+
   // ---- objects: v1 events, v2 channel messages and method responses ----------------------------------------
 
   private objectMessage(text: string, recvNs: bigint): void {
@@ -373,6 +622,7 @@ export class KrakenFeedHandler {
     let done = false;
     let systemStatus = false;
     let subStatus = false;
+    let pong = false;
     let statusA = -1;
     let statusB = -1;
     let channelId = Number.NaN;
@@ -410,7 +660,8 @@ export class KrakenFeedHandler {
             this.counters.heartbeats++; // {"event":"heartbeat"}: once a second per idle v1 connection
             return;
           }
-          if (c.is("systemStatus")) systemStatus = true;
+          if (c.is("pong")) pong = true;
+          else if (c.is("systemStatus")) systemStatus = true;
           else if (c.is("subscriptionStatus")) subStatus = true;
           control = true;
         } else if (c.is("status") && c.peek() === 34) {
@@ -451,7 +702,7 @@ export class KrakenFeedHandler {
       this.bad("message does not parse", text);
       return;
     }
-    if (done) return;
+    if (done || pong) return; // a pong (v1) says only that the link is alive: nothing to count (as control())
     if (systemStatus && statusA >= 0) {
       // v1 systemStatus (connectionID beside it is > 2^53: never read as a number), read in place
       this.venueStatus = text.slice(statusA, statusB);
@@ -1085,17 +1336,20 @@ export class KrakenFeedHandler {
       this.deltaBuf = new Uint8Array(size * 2);
       this.deltaDv = new DataView(this.deltaBuf.buffer);
       this.deltaViews = [];
+      this.deltaIdOf = undefined;
     }
     const v = this.deltaBuf;
     const dv = this.deltaDv;
-    v.set(b.id.bytes, 0);
-    if (this.tsBig > 0n) dv.setBigUint64(32, this.tsBig, true);
-    else if (this.tsMs > 0) setU64Mul(dv, 32, this.tsMs, 1_000_000, this.tsSub);
+    if (this.deltaIdOf !== b) {
+      v.set(b.id.bytes, 0);
+      this.deltaIdOf = b;
+    }
+    if (this.tsMs > 0) setU64Mul(dv, 32, this.tsMs, 1_000_000, this.tsSub);
+    else if (this.tsBig > 0n) dv.setBigUint64(32, this.tsBig, true);
     else dv.setBigUint64(32, recvNs, true);
     setU53(dv, 40, b.publishedId + 1);
     setU53(dv, 48, b.updateId);
-    dv.setUint32(56, n, true); // change_count u16 (n <= 2 x 1000) and 2 pad bytes
-    dv.setUint32(60, 0, true);
+    dv.setUint32(56, n, true); // change_count u16 (n <= 2 x 1000) and 2 pad bytes; 60..63 stay 0
     let at = 64;
     for (let k = 0; k < n; k++) {
       const pb = this.chPb[k];
@@ -1104,8 +1358,7 @@ export class KrakenFeedHandler {
       const sb = this.chSb[k];
       if (sb === undefined) setU53(dv, at + 8, this.chS[k]);
       else dv.setBigInt64(at + 8, sb, true);
-      dv.setUint32(at + 16, this.chSide[k], true); // side u8 and 3 pad bytes
-      dv.setUint32(at + 20, 0, true);
+      dv.setUint32(at + 16, this.chSide[k], true); // side u8 and 3 pad bytes (4 more stay 0 from allocation)
       at += 24;
     }
     let view = this.deltaViews[n];

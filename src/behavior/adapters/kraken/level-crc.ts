@@ -13,7 +13,7 @@
  * A shift by n >= 4 zero bytes is ZT[n-1][c & 255] ^ ZT[n-2][c >> 8 & 255] ^ ZT[n-3][c >> 16 & 255] ^ ZT[n-4][c >>> 24]
  * (slicing-by-4 over zero data); shorter shifts go byte by byte; longer ones are chained by MAX_SHIFT.
  */
-import { bad, E8_WIDE } from "./e8.ts";
+import { bad, E8_BAD, E8_WIDE } from "./e8.ts";
 
 const MAX_SHIFT = 64;
 const ZT = new Int32Array(256 * MAX_SHIFT);
@@ -52,8 +52,8 @@ export function crcByte(c: number, byte: number): number {
   return ZT[(c ^ byte) & 0xff] ^ (c >>> 8);
 }
 
-/** Per level: g (register from 0) and length of its checksum bytes; written by the functions below. */
-export const levelCrc = { g: 0, len: 0 };
+/** Per level: g (register from 0) and length of its checksum bytes; written by the functions below (end: scanE8CrcTo). */
+export const levelCrc = { g: 0, len: 0, end: 0 };
 
 /**
  * g and length of the checksum digits of the decimal text s[a, b) written with `decimals` fraction digits (point
@@ -151,6 +151,88 @@ export function scanE8Crc(s: string, start: number, end: number, decimals: numbe
   levelCrc.len = len;
   const x = v * POW10[frac < 0 ? 8 : 8 - frac];
   return x <= MAX_SAFE ? x : E8_WIDE;
+}
+
+/**
+ * scanE8Crc over the decimal that starts at s[start] and ends at the first character that is neither a digit nor a
+ * point (left in levelCrc.end for the caller to check as the terminator it expects: a quote in v1, ',' or '}' in
+ * v2): the fast paths' reader, which finds the end of a number while reading its digits instead of scanning it twice.
+ * Returns exactly what scanE8Crc(s, start, end, ...) returns and leaves the same g and len (asserted by the tests),
+ * except that an empty run or one that does not start with a digit gives E8_BAD without a reason (the caller falls
+ * back to the general path, which decides and counts). After E8_BAD, levelCrc.end is where reading stopped.
+ */
+export function scanE8CrcTo(s: string, start: number, decimals: number, g0: number, len0: number): number {
+  let i = start;
+  let ch = s.charCodeAt(i);
+  if (!(ch >= 48 && ch <= 57)) {
+    levelCrc.end = i;
+    return E8_BAD;
+  }
+  let c = g0;
+  let len = len0;
+  let v = 0;
+  let digits = 0;
+  // integer part: leading zeros count for nothing, every digit after them for value and checksum
+  while (ch === 48) ch = s.charCodeAt(++i);
+  const started0 = ch >= 49 && ch <= 57;
+  while (ch >= 48 && ch <= 57) {
+    if (digits >= 15) return wideTo(s, i);
+    c = ZT[(c ^ ch) & 0xff] ^ (c >>> 8);
+    len++;
+    v = v * 10 + ch - 48;
+    digits++;
+    ch = s.charCodeAt(++i);
+  }
+  let started = started0;
+  let fd = 0;
+  if (ch === 46) {
+    ch = s.charCodeAt(++i);
+    while (ch >= 48 && ch <= 57) {
+      const d = ch - 48;
+      if (fd < decimals && (started || d !== 0)) {
+        started = true;
+        c = ZT[(c ^ ch) & 0xff] ^ (c >>> 8);
+        len++;
+      }
+      if (fd >= 8) {
+        if (d !== 0) {
+          levelCrc.end = i;
+          return bad("PrecisionLoss");
+        }
+      } else {
+        if (digits >= 15) return wideTo(s, i);
+        v = v * 10 + d;
+        if (v !== 0) digits++;
+      }
+      fd++;
+      ch = s.charCodeAt(++i);
+    }
+    if (fd === 0 || ch === 46) {
+      levelCrc.end = i;
+      return bad("NotADecimal");
+    }
+  }
+  levelCrc.end = i;
+  if (started) {
+    for (let z = decimals - fd; z > 0; z--) {
+      c = ZT[(c ^ 48) & 0xff] ^ (c >>> 8);
+      len++;
+    }
+  } else {
+    c = ZT[(c ^ 48) & 0xff] ^ (c >>> 8);
+    len++;
+  }
+  levelCrc.g = c;
+  levelCrc.len = len;
+  const x = v * POW10[fd >= 8 ? 0 : 8 - fd];
+  return x <= MAX_SAFE ? x : E8_WIDE;
+}
+
+/** scanE8CrcTo's E8_WIDE at s[i]: the end of the run is still wanted. */
+function wideTo(s: string, i: number): number {
+  for (let e = s.charCodeAt(i); (e >= 48 && e <= 57) || e === 46; e = s.charCodeAt(++i));
+  levelCrc.end = i;
+  return E8_WIDE;
 }
 
 const MAX_SAFE = Number.MAX_SAFE_INTEGER;

@@ -9,6 +9,7 @@ import { KrakenFeedHandler } from "../../../../src/behavior/adapters/kraken/feed
 import {
   levelCrc,
   scanE8Crc,
+  scanE8CrcTo,
   shiftZeros,
   textDigitsCrc,
   valueDigitsCrc,
@@ -113,6 +114,35 @@ describe("per-level checksum CRC (level-crc.ts)", () => {
         },
       ),
       { numRuns: 3000 },
+    );
+  });
+});
+
+describe("scanE8CrcTo (the fast paths' reader)", () => {
+  test("finds the end of the run and gives scanE8Crc's value and CRC for it", () => {
+    fc.assert(
+      fc.property(
+        decimalText,
+        fc.constantFrom('"', ",", "}", "", "]"),
+        fc.integer({ min: 0, max: 10 }),
+        fc.integer({ min: -(2 ** 31), max: 2 ** 31 - 1 }),
+        fc.nat(20),
+        (text, terminator, decimals, g0, len0) => {
+          const s = `[${text}${terminator}`;
+          let end = 1;
+          while (end < s.length && /[0-9.]/.test(s[end])) end++;
+          const got = scanE8CrcTo(s, 1, decimals, g0, len0);
+          if (got !== E8_BAD) expect(levelCrc.end).toBe(end); // refused: the caller falls back, the end is moot
+          const gotCrc = [levelCrc.g, levelCrc.len];
+          const ref = scanE8Crc(s, 1, end, decimals, g0, len0);
+          if (got >= 0) {
+            expect(got).toBe(ref);
+            expect(gotCrc).toEqual([levelCrc.g, levelCrc.len]);
+          } else if (/^[0-9]/.test(text)) expect(got).toBe(ref);
+          else expect(got).toBe(E8_BAD); // not starting with a digit: refused here, the general path decides
+        },
+      ),
+      { numRuns: 5000 },
     );
   });
 });
