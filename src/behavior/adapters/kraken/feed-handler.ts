@@ -155,15 +155,13 @@ export class KrakenFeedHandler {
   /** Fast paths: each read level's checksum CRC (g, length), beside its change. */
   private readonly chG: number[] = [];
   private readonly chL: number[] = [];
-  /** The book whose instrument id deltaBuf holds. */
-  private deltaIdOf: KrakenBook | undefined;
+  /** The book whose instrument id the publisher's value buffer holds (at valueIdAt of valueIdBuf). */
+  private valueIdOf: KrakenBook | undefined;
+  private valueIdBuf: Uint8Array | undefined;
+  private valueIdAt = -1;
   /** Deep books: the last level of each side's published view before the message (undefined: view not full). */
   private bidEdge: KrakenLevel | undefined;
   private askEdge: KrakenLevel | undefined;
-  /** BookDelta value bytes, written in place; one view per change count. */
-  private deltaBuf = new Uint8Array(64 + 24 * 64);
-  private deltaDv = new DataView(this.deltaBuf.buffer);
-  private deltaViews: (Uint8Array | undefined)[] = [];
 
   constructor(private readonly options: KrakenFeedHandlerOptions) {
     this.instruments = options.instruments ?? new Map();
@@ -1332,25 +1330,25 @@ export class KrakenFeedHandler {
       return;
     }
     const size = 64 + 24 * n;
-    if (this.deltaBuf.length < size) {
-      this.deltaBuf = new Uint8Array(size * 2);
-      this.deltaDv = new DataView(this.deltaBuf.buffer);
-      this.deltaViews = [];
-      this.deltaIdOf = undefined;
+    const pub = this.options.publisher;
+    const o = pub.beginValue(TlvType.BookDelta, size);
+    const v = pub.valueBytes;
+    const dv = pub.valueView;
+    if (this.valueIdOf !== b || this.valueIdBuf !== v || this.valueIdAt !== o) {
+      // the instrument id stays in the publisher's buffer until another instrument's value is written there
+      v.set(b.id.bytes, o);
+      this.valueIdOf = b;
+      this.valueIdBuf = v;
+      this.valueIdAt = o;
     }
-    const v = this.deltaBuf;
-    const dv = this.deltaDv;
-    if (this.deltaIdOf !== b) {
-      v.set(b.id.bytes, 0);
-      this.deltaIdOf = b;
-    }
-    if (this.tsMs > 0) setU64Mul(dv, 32, this.tsMs, 1_000_000, this.tsSub);
-    else if (this.tsBig > 0n) dv.setBigUint64(32, this.tsBig, true);
-    else dv.setBigUint64(32, recvNs, true);
-    setU53(dv, 40, b.publishedId + 1);
-    setU53(dv, 48, b.updateId);
-    dv.setUint32(56, n, true); // change_count u16 (n <= 2 x 1000) and 2 pad bytes; 60..63 stay 0
-    let at = 64;
+    if (this.tsMs > 0) setU64Mul(dv, o + 32, this.tsMs, 1_000_000, this.tsSub);
+    else if (this.tsBig > 0n) dv.setBigUint64(o + 32, this.tsBig, true);
+    else dv.setBigUint64(o + 32, recvNs, true);
+    setU53(dv, o + 40, b.publishedId + 1);
+    setU53(dv, o + 48, b.updateId);
+    dv.setUint32(o + 56, n, true); // change_count u16 (n <= 2 x 1000) and 2 pad bytes
+    dv.setUint32(o + 60, 0, true);
+    let at = o + 64;
     for (let k = 0; k < n; k++) {
       const pb = this.chPb[k];
       if (pb === undefined) setU53(dv, at, this.chP[k]);
@@ -1358,31 +1356,29 @@ export class KrakenFeedHandler {
       const sb = this.chSb[k];
       if (sb === undefined) setU53(dv, at + 8, this.chS[k]);
       else dv.setBigInt64(at + 8, sb, true);
-      dv.setUint32(at + 16, this.chSide[k], true); // side u8 and 3 pad bytes (4 more stay 0 from allocation)
+      dv.setUint32(at + 16, this.chSide[k], true); // side u8 and 3 pad bytes
+      dv.setUint32(at + 20, 0, true);
       at += 24;
     }
-    let view = this.deltaViews[n];
-    if (view === undefined) view = this.deltaViews[n] = v.subarray(0, size);
-    this.options.publisher.publishRaw(TlvType.BookDelta, "BookDelta", view);
+    pub.finishValue("BookDelta");
     b.publishedId = b.updateId;
   }
 
   /** A Trade from exact e8 Numbers and a time in integer µs, its value bytes written here (the layout of add()). */
   private publishTradeE8(id: InstrumentId, price: number, size: number, us: number, side: number): void {
     this.counters.trades++;
-    const v = this.tradeBuf;
-    const dv = this.tradeDv;
-    v.set(id.bytes, 0);
-    setU53(dv, 32, price);
-    setU53(dv, 40, size);
-    setU64Mul(dv, 48, us, 1000, 0);
-    dv.setUint32(56, side, true); // side u8 and pad
-    dv.setUint32(60, 0, true);
-    this.options.publisher.publishRaw(TlvType.Trade, "Trade", v);
+    const pub = this.options.publisher;
+    const o = pub.beginValue(TlvType.Trade, 64);
+    const dv = pub.valueView;
+    pub.valueBytes.set(id.bytes, o);
+    this.valueIdOf = undefined;
+    setU53(dv, o + 32, price);
+    setU53(dv, o + 40, size);
+    setU64Mul(dv, o + 48, us, 1000, 0);
+    dv.setUint32(o + 56, side, true); // side u8 and pad
+    dv.setUint32(o + 60, 0, true);
+    pub.finishValue("Trade");
   }
-
-  private readonly tradeBuf = new Uint8Array(64);
-  private readonly tradeDv = new DataView(this.tradeBuf.buffer);
 
   private publishTrade(id: InstrumentId, price: bigint, size: bigint, ts: bigint, side: number, text: string): void {
     if (price === BAD_DECIMAL || size === BAD_DECIMAL || ts < 0n) {

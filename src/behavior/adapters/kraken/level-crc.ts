@@ -16,7 +16,8 @@
 import { bad, E8_BAD, E8_WIDE } from "./e8.ts";
 
 const MAX_SHIFT = 64;
-const ZT = new Int32Array(256 * MAX_SHIFT);
+/** Exported for the book's inlined shift (KrakenBook.sideCrc); read-only. */
+export const ZT = new Int32Array(256 * MAX_SHIFT);
 for (let n = 0; n < 256; n++) {
   let c = n;
   for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
