@@ -15,11 +15,13 @@
  *   node_modules/.bin/bun bench/floor.ts            # ~1 min, table + bench/results/floor-*.json
  *   node_modules/.bin/bun bench/floor.ts --quick    # short, rough numbers, writes nothing
  */
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { cpus, tmpdir } from "node:os";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Socket } from "bun";
 import { calibrateClock, monoNs, preciseTimerSlack, sleepUntil } from "./lib/clock.ts";
+import { machine } from "./lib/relay-workers.ts";
+import { writeResults } from "./lib/results.ts";
 
 const RECORD = 98; // the size of the Trade frame the relay bench sends
 const ROOT = join(import.meta.dir, "..");
@@ -35,7 +37,7 @@ export interface FloorResult {
   benchmark: "floor";
   date: string;
   quick: boolean;
-  machine: { cpuModel: string; cores: number; bun: string; bunRevision: string; platform: string };
+  machine: Record<string, unknown>;
   method: Record<string, unknown>;
   results: {
     rawChainUs: {
@@ -343,13 +345,7 @@ export async function benchFloor(options: BenchFloorOptions = {}): Promise<Floor
     benchmark: "floor",
     date: new Date().toISOString(),
     quick,
-    machine: {
-      cpuModel: cpus()[0]?.model ?? "unknown",
-      cores: cpus().length,
-      bun: Bun.version,
-      bunRevision: Bun.revision,
-      platform: `${process.platform}-${process.arch}`,
-    },
+    machine: machine(),
     method: {
       rawChain:
         "publisher -> 3 forwarders -> subscriber, each its own process, Bun.listen/Bun.connect unix sockets, chunks forwarded unchanged; 98-byte records stamped with CLOCK_MONOTONIC right before each write; paced with clock_nanosleep",
@@ -381,15 +377,10 @@ export async function benchFloor(options: BenchFloorOptions = {}): Promise<Floor
       },
     },
   };
-  const text = `${JSON.stringify(out, null, 2)}\n`;
   const dir = options.outDir ?? (quick ? undefined : join(import.meta.dir, "results"));
-  if (dir !== undefined) {
-    mkdirSync(dir, { recursive: true });
-    writeFileSync(join(dir, `floor-${out.date.slice(0, 19).replace(/:/g, "-")}.json`), text);
-    writeFileSync(join(dir, "floor-latest.json"), text);
-  }
+  if (dir !== undefined) writeResults(dir, "floor", out);
   if (options.quiet) return out;
-  if (options.json) process.stdout.write(text);
+  if (options.json) process.stdout.write(`${JSON.stringify(out, null, 2)}\n`);
   else process.stdout.write(table(out));
   return out;
 }

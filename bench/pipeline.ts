@@ -17,8 +17,8 @@
  *   node_modules/.bin/bun bench/pipeline.ts --quick    # 1 round x 1500 frames, rough numbers, writes nothing
  *   node_modules/.bin/bun bench/pipeline.ts --json     # the result object on stdout instead of the table
  */
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { cpus, tmpdir } from "node:os";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Subprocess } from "bun";
 import { type TransitRow, TransitTrace } from "../src/behavior/relay/transit-trace.ts";
@@ -30,6 +30,8 @@ import type { OrderBook, PoolState } from "../src/data/tlv-layouts.ts";
 import { SourceType, VenueId } from "../src/data/venues.ts";
 import { FrameBuilder } from "../src/rules/builder.ts";
 import { FrameParser } from "../src/rules/parser.ts";
+import { machine } from "./lib/relay-workers.ts";
+import { writeResults } from "./lib/results.ts";
 
 export interface BenchPipelineOptions {
   /** One short round: numbers are rough, nothing is written unless outDir is given. */
@@ -300,17 +302,6 @@ function measureCompute(frames: number): Percentiles {
   return percentiles(ns.slice(Math.floor(frames / 4)));
 }
 
-function machine(): Record<string, unknown> {
-  const cpu = cpus();
-  return {
-    cpuModel: cpu[0]?.model ?? "unknown",
-    cores: cpu.length,
-    bun: Bun.version,
-    bunRevision: Bun.revision,
-    platform: `${process.platform}-${process.arch}`,
-  };
-}
-
 export async function benchPipeline(options: BenchPipelineOptions = {}): Promise<unknown> {
   const quick = options.quick ?? false;
   const rounds = quick ? 1 : 3;
@@ -353,15 +344,10 @@ export async function benchPipeline(options: BenchPipelineOptions = {}): Promise
       strategyComputeUs: compute,
     },
   };
-  const text = `${JSON.stringify(out, null, 2)}\n`;
   const dir = options.outDir ?? (quick ? undefined : join(import.meta.dir, "results"));
-  if (dir !== undefined) {
-    mkdirSync(dir, { recursive: true });
-    writeFileSync(join(dir, `pipeline-${out.date.slice(0, 19).replace(/:/g, "-")}.json`), text);
-    writeFileSync(join(dir, "pipeline-latest.json"), text);
-  }
+  if (dir !== undefined) writeResults(dir, "pipeline", out);
   if (options.quiet) return out;
-  if (options.json) process.stdout.write(text);
+  if (options.json) process.stdout.write(`${JSON.stringify(out, null, 2)}\n`);
   else process.stdout.write(table(out));
   return out;
 }
