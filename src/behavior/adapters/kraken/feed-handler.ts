@@ -87,6 +87,8 @@ interface ChannelInfo {
   symbol: string;
   /** The pair's book, looked up once (books are never removed). */
   book?: KrakenBook;
+  /** The pair's InstrumentId (trade channels), looked up once. */
+  id?: InstrumentId;
 }
 
 const I64_MAX = (1n << 63n) - 1n;
@@ -96,6 +98,11 @@ const POW10_6 = [1e6, 1e5, 1e4, 1e3, 100, 10, 1];
 const V2_UPDATE_HEAD = '{"channel":"book","type":"update","data":[{"symbol":"';
 const V1_HEARTBEAT = '{"event":"heartbeat"}';
 /** Levels one fast-path message may hold (more: the general path). */
+const V1_SUB_HEAD = '{"channelID":';
+const V1_SUB_MID = '","event":"subscriptionStatus","pair":"';
+const V1_SUB_OK = '","status":"subscribed","subscription":{';
+const V1_SYS_HEAD = '{"connectionID":';
+const V1_SYS_MID = ',"event":"systemStatus","status":"';
 const FAST_MAX_LEVELS = 256;
 const QUOTE = 34;
 const COMMA = 44;
@@ -129,6 +136,9 @@ export class KrakenFeedHandler {
   /** Venue status from v1 systemStatus / v2 status ("online", "maintenance", ...). */
   venueStatus = "";
   private readonly channels = new Map<number, ChannelInfo>();
+  /** The last channel a v1 message named, and its info (-1: none; reset whenever `channels` changes). */
+  private lastChId = -1;
+  private lastCh: ChannelInfo | undefined;
   private readonly cur = new JsonCursor();
   private lastV2Book: KrakenBook | undefined;
   /** Exchange time of the book message being read: v1 latest level time in integer µs (0: none)... */
@@ -174,6 +184,7 @@ export class KrakenFeedHandler {
   /** A new connection: channel ids start over and every resync is answered by the new subscriptions. */
   resetSession(): void {
     this.channels.clear();
+    this.lastChId = -1;
     for (const b of this.books.values()) b.resyncPending = false;
   }
 
@@ -207,6 +218,13 @@ export class KrakenFeedHandler {
         this.counters.heartbeats++;
         return;
       }
+      // v1 subscriptionStatus / systemStatus in Kraken's exact form (once per pair / connection): read in place
+      if (
+        text.startsWith(V1_SUB_HEAD)
+          ? this.v1SubscribedFast(text)
+          : text.startsWith(V1_SYS_HEAD) && this.v1SystemFast(text)
+      )
+        return;
     }
     const c = this.cur.reset(text);
     const first = c.peek();
@@ -226,7 +244,7 @@ export class KrakenFeedHandler {
     }
     let channelId = 0;
     for (let i = c.a; i < c.b && channelId < 1e15; i++) channelId = channelId * 10 + text.charCodeAt(i) - 48;
-    let info = this.channels.get(channelId);
+    let info = channelId === this.lastChId ? this.lastCh : this.channels.get(channelId);
     if (info === undefined) {
       // No subscriptionStatus seen for this id (e.g. joined mid-session): name and pair close the array.
       const end = text.lastIndexOf('"');
@@ -248,10 +266,13 @@ export class KrakenFeedHandler {
         const depth = Number(name.slice(5));
         if (Number.isInteger(depth) && depth > 0) this.bookFor(info.symbol, depth);
       }
+      this.lastChId = -1;
       this.channels.set(channelId, info);
     }
+    this.lastChId = channelId;
+    this.lastCh = info;
     if (info.kind === "book") this.v1Book(info, text, recvNs);
-    else this.v1Trades(info.symbol, text);
+    else this.v1Trades(info, text);
   }
 
   private v1Book(info: ChannelInfo, text: string, recvNs: bigint): void {
@@ -359,13 +380,13 @@ export class KrakenFeedHandler {
     return c.ok;
   }
 
-  private v1Trades(symbol: string, text: string): void {
+  private v1Trades(info: ChannelInfo, text: string): void {
     const c = this.cur;
     if (!c.expect(44) || !c.expect(LBRACKET)) {
       this.bad("v1 trade message does not parse", text);
       return;
     }
-    const id = this.idFor(symbol);
+    const id = info.id ?? (info.id = this.idFor(info.symbol));
     if (id === undefined) return;
     if (c.eat(RBRACKET)) return;
     do {
@@ -513,6 +534,57 @@ export class KrakenFeedHandler {
     this.counters.bookUpdates++;
     this.counters.fastPath++;
     this.finishUpdate(b, hasChecksum, checksum, recvNs);
+    return true;
+  }
+
+  /**
+   * v1 subscriptionStatus of an accepted subscription in Kraken's exact form: {"channelID":N,"channelName":"..",
+   * "event":"subscriptionStatus","pair":"..","status":"subscribed","subscription":{"name":"trade"}} or
+   * {..,"subscription":{"depth":N,"name":"book"}}. Anything else (other order, escapes, more keys, an error): false,
+   * and the general path reads it.
+   */
+  private v1SubscribedFast(text: string): boolean {
+    let i = V1_SUB_HEAD.length;
+    let channelId = 0;
+    let e = i;
+    for (let ch = text.charCodeAt(e); ch >= 48 && ch <= 57; ch = text.charCodeAt(++e))
+      channelId = channelId * 10 + ch - 48;
+    if (e === i || e - i > 10 || !text.startsWith(',"channelName":"', e)) return false;
+    i = e + 16;
+    const nameEnd = plainStringEnd(text, i);
+    if (nameEnd < 0 || !text.startsWith(V1_SUB_MID, nameEnd)) return false;
+    const pairA = nameEnd + V1_SUB_MID.length;
+    const pairB = plainStringEnd(text, pairA);
+    if (pairB < 0 || !text.startsWith(V1_SUB_OK, pairB)) return false;
+    i = pairB + V1_SUB_OK.length;
+    let depth = -1;
+    if (text.startsWith('"depth":', i)) {
+      i += 8;
+      depth = 0;
+      for (e = i; text.charCodeAt(e) >= 48 && text.charCodeAt(e) <= 57; e++)
+        depth = depth * 10 + text.charCodeAt(e) - 48;
+      if (e === i || e - i > 10 || depth === 0 || text.charCodeAt(e) !== COMMA) return false;
+      i = e + 1;
+    }
+    if (!text.startsWith('"name":"', i)) return false;
+    const subA = i + 8;
+    const subB = plainStringEnd(text, subA);
+    if (subB < 0 || subB + 3 !== text.length || !text.endsWith('"}}')) return false;
+    this.subscribedV1(text.slice(subA, subB), text.slice(pairA, pairB), channelId, depth);
+    return true;
+  }
+
+  /** v1 systemStatus in Kraken's exact form: {"connectionID":N,"event":"systemStatus","status":"..","version":".."}. */
+  private v1SystemFast(text: string): boolean {
+    let e = V1_SYS_HEAD.length;
+    while (text.charCodeAt(e) >= 48 && text.charCodeAt(e) <= 57) e++;
+    if (e === V1_SYS_HEAD.length || !text.startsWith(V1_SYS_MID, e)) return false;
+    const a = e + V1_SYS_MID.length;
+    const b = plainStringEnd(text, a);
+    if (b < 0 || !text.startsWith('","version":"', b)) return false;
+    const v = plainStringEnd(text, b + 13);
+    if (v < 0 || v + 2 !== text.length || text.charCodeAt(v + 1) !== RBRACE) return false;
+    this.venueStatus = text.slice(a, b);
     return true;
   }
 
@@ -931,7 +1003,10 @@ export class KrakenFeedHandler {
   private subscribedV1(name: string, symbol: string, channelId: number, depth: number): void {
     this.counters.subscriptions++;
     const kind = name === "book" ? "book" : name === "trade" ? "trade" : undefined;
-    if (kind) this.channels.set(channelId, { kind, symbol });
+    if (kind) {
+      this.lastChId = -1;
+      this.channels.set(channelId, { kind, symbol });
+    }
     if (kind === "book") {
       const d = depth > 0 ? depth : this.options.depth;
       const b = this.bookFor(symbol, d);
@@ -966,7 +1041,10 @@ export class KrakenFeedHandler {
       if (m.status === "subscribed") {
         this.counters.subscriptions++;
         const kind = name === "book" ? "book" : name === "trade" ? "trade" : undefined;
-        if (kind && m.channelID !== undefined) this.channels.set(Number(m.channelID), { kind, symbol });
+        if (kind && m.channelID !== undefined) {
+          this.lastChId = -1;
+          this.channels.set(Number(m.channelID), { kind, symbol });
+        }
         if (kind === "book") {
           const depth = Number(sub.depth ?? this.options.depth);
           const b = this.bookFor(symbol, depth);
@@ -1411,4 +1489,14 @@ function digitsValue(s: string, a: number, b: number): number {
     v = v * 10 + d;
   }
   return v;
+}
+
+/** Index of the quote closing a string that starts at s[a] with no escape or control character; -1 otherwise. */
+function plainStringEnd(s: string, a: number): number {
+  for (let i = a; i < s.length; i++) {
+    const ch = s.charCodeAt(i);
+    if (ch === QUOTE) return i;
+    if (ch === 92 || ch < 32) return -1;
+  }
+  return -1;
 }

@@ -181,3 +181,39 @@ describe("fast paths: mutated captured messages (fast-check)", () => {
     });
   }
 });
+
+describe("fast paths: v1 subscriptionStatus and systemStatus read in place (fast-check)", () => {
+  const session = texts(V1_TRADES);
+  const status = session.filter((t) => t.includes('"event":"subscriptionStatus"') || t.includes('"systemStatus"'));
+  const trades = session.filter((t) => t.startsWith("["));
+  const book = texts(V1_BOOK10).find((t) => t.includes('"subscriptionStatus"')) ?? "";
+
+  test("the captured ones: same counters, channels and venue status as the general path", () => {
+    expect(status.length).toBe(11);
+    expect(book).toContain('"depth":10,"name":"book"');
+    const h = compare("v1", 10, [...status, book, ...trades]);
+    expect(h.venueStatus).toBe("online");
+    expect(h.counters.subscriptions).toBe(11);
+    expect(h.counters.trades).toBe(10);
+  });
+
+  test("mutated ones (and a trade after them): same frames, counters and venue status", () => {
+    fc.assert(
+      fc.property(fc.nat(status.length), mutation, fc.nat(trades.length - 1), (k, m, t) => {
+        const original = k === status.length ? book : status[k];
+        const text = mutate(original, m);
+        const fast = side("v1", 10, true);
+        const general = side("v1", 10, false);
+        for (const msg of [text, trades[t]]) {
+          fast.h.handle(msg, 5n);
+          general.h.handle(msg, 5n);
+        }
+        expect(fast.frames).toEqual(general.frames);
+        expect(counters(fast.h)).toEqual(counters(general.h));
+        expect(fast.h.venueStatus).toBe(general.h.venueStatus);
+        expect(books(fast.h)).toEqual(books(general.h));
+      }),
+      { numRuns: 400 },
+    );
+  });
+});

@@ -15,7 +15,8 @@ describe("MarketPublisher: values written in place", () => {
     fc.assert(
       fc.property(
         fc.array(
-          fc.tuple(fc.constantFrom("publish", "raw", "value"), fc.uint8Array({ minLength: 64, maxLength: 400 })),
+          // sizes either side of the native payload CRC threshold (56 bytes)
+          fc.tuple(fc.constantFrom("publish", "raw", "value"), fc.uint8Array({ minLength: 2, maxLength: 400 })),
           {
             minLength: 1,
             maxLength: 30,
@@ -69,6 +70,25 @@ describe("MarketPublisher: values written in place", () => {
       ),
       { numRuns: 300 },
     );
+  });
+
+  test("every value size 0..600 (JS and native payload CRC): the frame publishRaw makes, and it checks", () => {
+    const got: Uint8Array[] = [];
+    const want: Uint8Array[] = [];
+    const a = new MarketPublisher({ source: SourceType.KrakenCollector, name: "a", sink: (f) => got.push(f.slice()) });
+    const b = new MarketPublisher({ source: SourceType.KrakenCollector, name: "b", sink: (f) => want.push(f.slice()) });
+    for (let size = 0; size <= 600; size++) {
+      const bytes = new Uint8Array(size);
+      for (let i = 0; i < size; i++) bytes[i] = (i * 151 + size * 7 + 3) & 0xff;
+      const at = a.beginValue(TlvType.Trade, size);
+      a.valueBytes.set(bytes, at);
+      a.finishValue("Trade", 0xfedcba9876543210n);
+      b.publishRaw(TlvType.Trade, "Trade", bytes, 0xfedcba9876543210n);
+      const f = got[got.length - 1];
+      expect(f).toEqual(want[want.length - 1]);
+      expect(new DataView(f.buffer).getUint32(28, true)).toBe(frameChecksum(f, 0, f.length - 32));
+    }
+    expect(got.length).toBe(601);
   });
 
   test("the clock stamps a frame when no time is given; bad types and sizes are refused like the builder's", () => {
