@@ -100,8 +100,8 @@ export function scanEpochSecondsNs(s: string, start: number, end: number): bigin
 }
 
 /**
- * Kraken v1 time as integer microseconds (exact: 1.7e15 < 2^53), or -1 when it has more than 6 fraction digits or
- * is not a time. The hot path keeps the latest level time of a message this way and makes one bigint at the end.
+ * Kraken v1 time as integer microseconds (exact: 1.7e15 < 2^53), or -1 when it has more than 6 fraction digits, is
+ * not a time, or is 2^53 µs or more (seconds past ~9.007e9: not exact as a Number). The hot path keeps the latest level time of a message this way and makes one bigint at the end.
  */
 export function scanEpochMicros(s: string, start: number, end: number): number {
   let sec = 0;
@@ -126,7 +126,10 @@ export function scanEpochMicros(s: string, start: number, end: number): number {
     }
   }
   if (fd > 0) frac *= POW10[6 - fd];
-  return sec * 1e6 + frac;
+  // exact only below 2^53 (seconds up to ~9.007e9): beyond, -1 and the caller's exact bigint path (scanEpochSecondsNs).
+  // Rounding is monotonic and 2^53 is a Number, so an inexact sum is never <= MAX_SAFE_INTEGER.
+  const us = sec * 1e6 + frac;
+  return us <= Number.MAX_SAFE_INTEGER ? us : -1;
 }
 
 /** The minute of the last v2 time seen ("2023-07-30T15:29") and its epoch ms: Date.UTC runs once a minute. */
