@@ -22,6 +22,44 @@ import { Role } from "../../transport/bus-control.ts";
  */
 const NATIVE_CRC_MIN = 56;
 
+/**
+ * Slicing-by-16 tables of CRC-32 (rules/crc32.ts's, rebuilt here: that module keeps them private) for finishValue's
+ * header bytes 8..27, hashed from the words it has just written instead of read back (the same register).
+ */
+const HT = new Int32Array(256 * 16);
+for (let n = 0; n < 256; n++) {
+  let c = n;
+  for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
+  HT[n] = c;
+}
+for (let n = 0; n < 256; n++)
+  for (let s = 1; s < 16; s++) HT[s * 256 + n] = HT[HT[(s - 1) * 256 + n] & 0xff] ^ (HT[(s - 1) * 256 + n] >>> 8);
+
+/** CRC-32 continued from `crc` over five little-endian 32-bit words (crc32 over their 20 bytes). */
+function crcWords5(crc: number, w0: number, w1: number, w2: number, w3: number, w4: number): number {
+  const a = ~crc ^ w0;
+  let c =
+    HT[3840 + (a & 0xff)] ^
+    HT[3584 + ((a >>> 8) & 0xff)] ^
+    HT[3328 + ((a >>> 16) & 0xff)] ^
+    HT[3072 + (a >>> 24)] ^
+    HT[2816 + (w1 & 0xff)] ^
+    HT[2560 + ((w1 >>> 8) & 0xff)] ^
+    HT[2304 + ((w1 >>> 16) & 0xff)] ^
+    HT[2048 + (w1 >>> 24)] ^
+    HT[1792 + (w2 & 0xff)] ^
+    HT[1536 + ((w2 >>> 8) & 0xff)] ^
+    HT[1280 + ((w2 >>> 16) & 0xff)] ^
+    HT[1024 + (w2 >>> 24)] ^
+    HT[768 + (w3 & 0xff)] ^
+    HT[512 + ((w3 >>> 8) & 0xff)] ^
+    HT[256 + ((w3 >>> 16) & 0xff)] ^
+    HT[w3 >>> 24];
+  const e = c ^ w4;
+  c = HT[768 + (e & 0xff)] ^ HT[512 + ((e >>> 8) & 0xff)] ^ HT[256 + ((e >>> 16) & 0xff)] ^ HT[e >>> 24];
+  return ~c >>> 0;
+}
+
 export interface MarketPublisherOptions {
   /** SourceType of the collector. */
   source: number;
@@ -180,14 +218,18 @@ export class MarketPublisher {
     const end = this.ownEnd;
     const seq = this.builder.sequence + this.own++;
     const seqLo = seq >>> 0; // exact: seq is an integer below 2^53
+    const seqHi = (seq - seqLo) / 4294967296;
     dv.setUint32(8, seqLo, true);
-    dv.setUint32(12, (seq - seqLo) / 4294967296, true);
+    dv.setUint32(12, seqHi, true);
+    let tsLo: number;
+    let tsHi: number;
     if (timestampNs === undefined) {
       // the builder's clock write (core/time.ts writeNowNs, inlined there too)
       const sum = CLOCK_ORIGIN_LO + Bun.nanoseconds();
-      const lo = sum >>> 0;
-      dv.setUint32(16, lo, true);
-      dv.setUint32(20, CLOCK_ORIGIN_HI + (sum - lo) / 4294967296, true);
+      tsLo = sum >>> 0;
+      tsHi = (CLOCK_ORIGIN_HI + (sum - tsLo) / 4294967296) >>> 0;
+      dv.setUint32(16, tsLo, true);
+      dv.setUint32(20, tsHi, true);
     } else {
       if (!(timestampNs >= 0n && timestampNs <= 0xffffffffffffffffn)) {
         throw new EncodeError({
@@ -197,10 +239,12 @@ export class MarketPublisher {
         });
       }
       dv.setBigUint64(16, timestampNs, true);
+      tsLo = dv.getUint32(16, true);
+      tsHi = dv.getUint32(20, true);
     }
     dv.setUint32(24, end - HEADER_SIZE, true);
     const b = this.valueBytes;
-    const head = crc32(b, 8, 28, this.ownPrefixCrc, dv);
+    const head = crcWords5(this.ownPrefixCrc, seqLo, seqHi, tsLo, tsHi, end - HEADER_SIZE);
     const slot = end & 63;
     if (end - HEADER_SIZE >= NATIVE_CRC_MIN) {
       // the same CRC-32 continued from `head` (Bun.hash.crc32's seed), natively: cheaper past ~56 bytes

@@ -188,6 +188,26 @@ export function scanE8CrcTo(s: string, start: number, decimals: number, g0: numb
   let fd = 0;
   if (ch === 46) {
     ch = s.charCodeAt(++i);
+    // the common case first, with the loop below's effect: leading fraction zeros of a value below 1 (nothing to the
+    // checksum or the value), then digits that all go to both (started, within `decimals` and e8, under 15 digits)
+    const lim = Math.min(decimals, 8);
+    if (!started) {
+      while (ch === 48 && fd < lim) {
+        fd++;
+        ch = s.charCodeAt(++i);
+      }
+    }
+    if (ch >= 49 && ch <= 57 && fd < lim) started = true;
+    if (started) {
+      while (ch >= 48 && ch <= 57 && fd < lim && digits < 15) {
+        c = ZT[(c ^ ch) & 0xff] ^ (c >>> 8);
+        len++;
+        v = v * 10 + ch - 48;
+        digits++;
+        fd++;
+        ch = s.charCodeAt(++i);
+      }
+    }
     while (ch >= 48 && ch <= 57) {
       const d = ch - 48;
       if (fd < decimals && (started || d !== 0)) {
