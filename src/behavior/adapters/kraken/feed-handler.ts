@@ -139,6 +139,8 @@ export class KrakenFeedHandler {
   /** The last channel a v1 message named, and its info (-1: none; reset whenever `channels` changes). */
   private lastChId = -1;
   private lastCh: ChannelInfo | undefined;
+  /** handle() tried this message's v1 fast path already (and fell back). */
+  private v1FastTried = false;
   private readonly cur = new JsonCursor();
   private lastV2Book: KrakenBook | undefined;
   /** Exchange time of the book message being read: v1 latest level time in integer µs (0: none)... */
@@ -208,7 +210,23 @@ export class KrakenFeedHandler {
   /** One venue message. Never throws on bad input: it is counted and reported through onWarning. */
   handle(text: string, recvNs: bigint): void {
     this.counters.messages++;
-    if (text.charCodeAt(0) === LBRACE && this.fast) {
+    this.v1FastTried = false;
+    const c0 = text.charCodeAt(0);
+    if (c0 === LBRACKET && this.fast) {
+      // [id,...: the channel of the last v1 message again, its book synced with known precision: its fast path at once
+      let id = 0;
+      let e = 1;
+      for (let ch = text.charCodeAt(e); ch >= 48 && ch <= 57 && e < 16; ch = text.charCodeAt(++e))
+        id = id * 10 + ch - 48;
+      const b = this.lastCh?.book;
+      if (id === this.lastChId && e > 1 && text.charCodeAt(e) === COMMA && b !== undefined) {
+        if (b.synced && b.priceDecimals >= 0 && b.qtyDecimals >= 0) {
+          if (this.v1UpdateFast(b, text, e, recvNs)) return;
+          this.counters.fastFallbacks++;
+          this.v1FastTried = true; // the general path below reads it without trying again
+        }
+      }
+    } else if (c0 === LBRACE && this.fast) {
       // the two messages of a session that come by the thousand, in the exact form Kraken writes them
       if (text.startsWith(V2_UPDATE_HEAD)) {
         if (this.v2UpdateFast(text, recvNs)) return;
@@ -279,7 +297,7 @@ export class KrakenFeedHandler {
     const b = info.book ?? (info.book = this.bookFor(info.symbol));
     if (b === undefined) return;
     const c = this.cur;
-    if (b.synced && b.priceDecimals >= 0 && b.qtyDecimals >= 0 && this.fast) {
+    if (b.synced && b.priceDecimals >= 0 && b.qtyDecimals >= 0 && this.fast && !this.v1FastTried) {
       if (this.v1UpdateFast(b, text, c.i, recvNs)) return;
       this.counters.fastFallbacks++;
     }
