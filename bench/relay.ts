@@ -453,6 +453,9 @@ async function startRelay(label: string, socket: string): Promise<Broker> {
       ...(process.env.BENCH_RELAY_BUN_FLAGS?.split(" ").filter(Boolean) ?? []),
       join(REPO, "src/behavior/relay/main.ts"),
       ...["--domain", "market-data", "--socket", socket],
+      ...(process.env.BENCH_RELAY_TRACE_DIR
+        ? ["--trace", join(process.env.BENCH_RELAY_TRACE_DIR, `${label.replace(/ /g, "-")}.trace`)]
+        : []),
     ],
     stdin: "ignore",
     stdout: "pipe",
