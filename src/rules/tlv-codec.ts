@@ -43,8 +43,6 @@ const HEX = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, "0"
 const helpers = {
   InstrumentId,
   M64: U64_MAX,
-  /** true on a little-endian machine: InstrumentId.words are native-endian. */
-  NATIVE_LE: new Uint8Array(new Uint16Array([1]).buffer)[0] === 1,
   bad(layout: string, field: string, kind: string, value: unknown): never {
     const shown = typeof value === "bigint" ? `${value}n` : (JSON.stringify(value) ?? String(value));
     let expected: string = kind;
@@ -106,25 +104,15 @@ function genWriteField(f: FieldSpec, layoutName: string, base: string, src: stri
       return s;
     }
     case "iid":
-      return `x = ${src}.${key}; if (!(x instanceof IID)) ${bad}; ${writeIid(at)}`;
+      return `x = ${src}.${key}; if (!(x instanceof IID)) ${bad}; u8.set(x.bytes, ${at});`;
     case "iid0":
-      return `x = ${src}.${key}; if (x === null) u8.fill(0, ${at}, ${at} + 32); else { if (!(x instanceof IID)) ${bad}; ${writeIid(at)} }`;
+      return `x = ${src}.${key}; if (x === null) u8.fill(0, ${at}, ${at} + 32); else { if (!(x instanceof IID)) ${bad}; u8.set(x.bytes, ${at}); }`;
     case "addr":
     case "hash":
       return `h.writeHex(u8, ${at}, ${src}.${key}, ${kind === "addr" ? 20 : 32}, ${JSON.stringify(layoutName)}, ${JSON.stringify(name)});`;
     default:
       return ""; // counts are written from the list lengths
   }
-}
-
-/**
- * Copies InstrumentId `x`'s 32 bytes as 8 word stores from its native-endian words (InstrumentId.words): a third of
- * the cost of u8.set for 32 bytes. NATIVE_LE (a helper) makes the stores keep the byte order on any platform.
- */
-function writeIid(at: string): string {
-  let s = "{ const w = x.words;";
-  for (let i = 0; i < 8; i++) s += ` dv.setInt32(${at} + ${4 * i}, w[${i}], NATIVE_LE);`;
-  return `${s} }`;
 }
 
 function genReadField(f: FieldSpec, base: string): string {
@@ -278,7 +266,7 @@ function compile(layout: TlvLayout): CompiledTlv {
   const source = `${sizeSrc}\n${lines.join("\n")}`;
   const factory = new Function(
     "h",
-    `"use strict"; const IID = h.InstrumentId, M64 = h.M64, NATIVE_LE = h.NATIVE_LE;
+    `"use strict"; const IID = h.InstrumentId, M64 = h.M64;
      function isZero(u8, o) { for (let i = 0; i < 32; i++) if (u8[o + i] !== 0) return false; return true; }
      ${source}
      return { size, write, read, readList: { ${listReaders.join(", ")} } };`,
