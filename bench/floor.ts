@@ -21,7 +21,7 @@ import { join } from "node:path";
 import type { Socket } from "bun";
 import { calibrateClock, monoNs, preciseTimerSlack, sleepUntil } from "./lib/clock.ts";
 import { machine } from "./lib/relay-workers.ts";
-import { writeResults } from "./lib/results.ts";
+import { type Percentiles, percentilesUs, writeResults } from "./lib/results.ts";
 
 const RECORD = 98; // the size of the Trade frame the relay bench sends
 const ROOT = join(import.meta.dir, "..");
@@ -50,20 +50,6 @@ export interface FloorResult {
     clockReadNs: Record<string, number>;
     idleRssMB: Record<string, { rssMB: number; fileMB: number; anonMB: number }>;
   };
-}
-
-interface Percentiles {
-  p50: number;
-  p99: number;
-  p999: number;
-  max: number;
-  samples: number;
-}
-
-function percentiles(xs: ArrayLike<number>): Percentiles {
-  const s = Float64Array.from(xs).sort();
-  const at = (q: number) => Math.round(s[Math.min(s.length - 1, Math.max(0, Math.ceil(q * s.length) - 1))] / 10) / 100;
-  return { p50: at(0.5), p99: at(0.99), p999: at(0.999), max: at(1), samples: s.length };
 }
 
 // ---- workers: `bun bench/floor.ts --worker <kind> ...` ---------------------------------------------------------
@@ -121,7 +107,7 @@ function runSink(path: string, frames: number, warmup: number): void {
       lat[n - warmup] = now - (lo + hi * 4294967296);
     }
     if (++n === frames) {
-      console.log(JSON.stringify(percentiles(lat)));
+      console.log(JSON.stringify(percentilesUs(lat)));
       process.exit(0);
     }
   };
@@ -261,7 +247,7 @@ async function writeCost(writes: number): Promise<Percentiles> {
       ns[i] = Bun.nanoseconds() - t;
     }
     socket.end();
-    return percentiles(ns.subarray(Math.floor(writes / 5)));
+    return percentilesUs(ns.subarray(Math.floor(writes / 5)));
   } finally {
     reader.proc.kill();
     await reader.proc.exited;

@@ -31,7 +31,7 @@ import { SourceType, VenueId } from "../src/data/venues.ts";
 import { FrameBuilder } from "../src/rules/builder.ts";
 import { FrameParser } from "../src/rules/parser.ts";
 import { machine } from "./lib/relay-workers.ts";
-import { writeResults } from "./lib/results.ts";
+import { type Percentiles, percentilesUs, writeResults } from "./lib/results.ts";
 
 export interface BenchPipelineOptions {
   /** One short round: numbers are rough, nothing is written unless outDir is given. */
@@ -103,20 +103,6 @@ function bookFrame(b: FrameBuilder, i: number): Uint8Array {
     .add("OrderBook", { instrument: KRAKEN_ETH, exchangeTsNs: ts, updateId: ts, flags: 1, bids, asks })
     .finish()
     .slice();
-}
-
-interface Percentiles {
-  p50: number;
-  p99: number;
-  p999: number;
-  max: number;
-  samples: number;
-}
-
-function percentiles(ns: number[]): Percentiles {
-  const s = Float64Array.from(ns).sort();
-  const at = (q: number) => Math.round(s[Math.min(s.length - 1, Math.floor(q * s.length))] / 10) / 100;
-  return { p50: at(0.5), p99: at(0.99), p999: at(0.999), max: at(1), samples: s.length };
 }
 
 /** Starts a child and resolves when it prints its `ready` line. */
@@ -261,12 +247,12 @@ async function measureRound(frames: number, warmup: number): Promise<RoundResult
       throw new Error(`relay traces matched ${relayToRelay.length} of ${endToEnd.length} signals`);
     }
     return {
-      relayToRelay: percentiles(relayToRelay),
-      endToEnd: percentiles(endToEnd),
+      relayToRelay: percentilesUs(relayToRelay),
+      endToEnd: percentilesUs(endToEnd),
       parts: {
-        marketDataRelay: percentiles(mdRelay),
-        strategyLeg: percentiles(strategyLeg),
-        signalRelay: percentiles(signalRelay),
+        marketDataRelay: percentilesUs(mdRelay),
+        strategyLeg: percentilesUs(strategyLeg),
+        signalRelay: percentilesUs(signalRelay),
       },
       lost: frames - received,
     };
@@ -299,7 +285,7 @@ function measureCompute(frames: number): Percentiles {
     throw new Error(
       `expected ${frames} signals in-process, got ${signals}: ${JSON.stringify(fa.counters)} ${String(fa.lastError)}`,
     );
-  return percentiles(ns.slice(Math.floor(frames / 4)));
+  return percentilesUs(ns.slice(Math.floor(frames / 4)));
 }
 
 export async function benchPipeline(options: BenchPipelineOptions = {}): Promise<unknown> {
