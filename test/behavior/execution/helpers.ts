@@ -9,7 +9,7 @@ import {
 import { ExecutionEngine } from "../../../src/behavior/execution/engine.ts";
 import { BusClient, Role } from "../../../src/behavior/transport/bus-client.ts";
 import { InstrumentId } from "../../../src/data/instrument-id.ts";
-import type { OrderRequest, TlvName, TlvValues } from "../../../src/data/tlv-layouts.ts";
+import type { Fill, OrderRequest, TlvName, TlvValues } from "../../../src/data/tlv-layouts.ts";
 import { VenueId } from "../../../src/data/venues.ts";
 import { FrameBuilder } from "../../../src/rules/builder.ts";
 import { ErrorCode } from "../../../src/rules/error-codes.ts";
@@ -157,6 +157,28 @@ export class Harness {
     return this.send("Trade", { instrument, price, size, exchangeTsNs: this.t, side: 2 });
   }
 }
+
+/**
+ * Feeds frames to an engine through a real FrameParser check, market data (domain 1) and signals (domain 2) from
+ * their own builders, all stamped T0 (deterministic clock: the frame timestamps).
+ */
+export function feeder(engine: ExecutionEngine) {
+  const parser = new FrameParser();
+  const builders = { 1: new FrameBuilder({ domain: 1, source: 2 }), 2: new FrameBuilder({ domain: 2, source: 20 }) };
+  return (domain: 1 | 2, tlvs: [TlvName, unknown][]) => {
+    let b = builders[domain].begin(T0);
+    for (const [name, value] of tlvs) b = b.add(name, value as TlvValues[typeof name]);
+    const frame = b.finish();
+    if (parser.check(frame) !== ErrorCode.Ok) throw new Error("test frame invalid");
+    engine.onFrame(frame, parser);
+  };
+}
+
+/** The Fills in these frames, decoded. */
+export const fillsOf = (frames: readonly Uint8Array[]): Fill[] =>
+  decodeFrames(frames)
+    .filter((o) => o.type === 42)
+    .map((o) => o.value as unknown as Fill);
 
 /** Price in e8 from whole units. */
 export const px = (whole: number | bigint): bigint => BigInt(whole) * E8;

@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { describe, expect, test } from "bun:test";
 import { chmodSync, readdirSync, readFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import type { UnixSocketListener } from "bun";
@@ -13,16 +13,7 @@ import { StreamFramer } from "../../../src/rules/framer.ts";
 import type { FrameParser } from "../../../src/rules/parser.ts";
 import { Child, Until } from "../relay/helpers.ts";
 import { tempDir } from "./helpers.ts";
-import {
-  CHAIN_ID,
-  deployMarket,
-  EXECUTOR_KEY,
-  type Market,
-  mine,
-  predictOut,
-  signalFor,
-  v2PoolState,
-} from "./onchain/helpers.ts";
+import { anvilMarket, CHAIN_ID, EXECUTOR_KEY, mine, predictOut, signalFor, v2PoolState } from "./onchain/helpers.ts";
 
 /**
  * Issue 9: keys are "never logged, never in status output, never sent to the dashboard". The execution service runs
@@ -45,13 +36,7 @@ function keyIn(bytes: Uint8Array): string | undefined {
 }
 
 describe("the private key is never sent to the dashboard (live on-chain execution on anvil)", () => {
-  let m: Market;
-  beforeAll(async () => {
-    m = await deployMarket();
-  }, 60_000);
-  afterAll(async () => {
-    await m?.anvil.stop();
-  });
+  const m = anvilMarket();
 
   test("WebSocket stream, page, bundle, status table and logs: no key while a live arbitrage is mined", async () => {
     // the detector finds what it looks for, in both forms

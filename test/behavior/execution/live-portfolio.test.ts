@@ -1,24 +1,19 @@
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { describe, expect, test } from "bun:test";
 import { reconcileFills } from "../../../src/behavior/backtest/reconcile-fills.ts";
-import { ExecutionEngine, type LiveRouter } from "../../../src/behavior/execution/engine.ts";
+import { ExecutionEngine } from "../../../src/behavior/execution/engine.ts";
 import { gasTokenPriceFromMarket } from "../../../src/behavior/execution/gas.ts";
 import { referencePrice } from "../../../src/behavior/execution/market-state.ts";
-import type { OnchainExecutor } from "../../../src/behavior/execution/onchain/onchain-executor.ts";
 import { InstrumentId } from "../../../src/data/instrument-id.ts";
-import type { Fill, TlvName, TlvValues } from "../../../src/data/tlv-layouts.ts";
+import type { TlvName } from "../../../src/data/tlv-layouts.ts";
 import { VenueId } from "../../../src/data/venues.ts";
-import { FrameBuilder } from "../../../src/rules/builder.ts";
-import { ErrorCode } from "../../../src/rules/error-codes.ts";
-import { FrameParser } from "../../../src/rules/parser.ts";
-import { decodeFrames, E8, testConfig } from "./helpers.ts";
+import { E8, feeder, fillsOf, T0, testConfig } from "./helpers.ts";
 import {
-  deployMarket,
-  type Market,
+  anvilMarket,
   mine,
   predictOut,
+  routeToExecutor,
   signalFor,
   startExecutor,
-  T0_NS,
   v2PoolState,
 } from "./onchain/helpers.ts";
 
@@ -28,56 +23,29 @@ import {
  * engine's ETH/USD mark) where paper books the signal's estimate; P&L recomputed from the Fill frames alone reconciles.
  */
 
-/** Feeds frames to an engine through a real FrameParser check (deterministic clock: the frame timestamps). */
-function feeder(engine: ExecutionEngine) {
-  const parser = new FrameParser();
-  const builders = { 1: new FrameBuilder({ domain: 1, source: 2 }), 2: new FrameBuilder({ domain: 2, source: 20 }) };
-  return (domain: 1 | 2, tlvs: [TlvName, unknown][]) => {
-    let b = builders[domain].begin(T0_NS);
-    for (const [name, value] of tlvs) b = b.add(name, value as TlvValues[typeof name]);
-    const frame = b.finish();
-    if (parser.check(frame) !== ErrorCode.Ok) throw new Error("test frame invalid");
-    engine.onFrame(frame, parser);
-  };
-}
-
-const fillsOf = (frames: readonly Uint8Array[]) =>
-  decodeFrames(frames)
-    .filter((o) => o.type === 42)
-    .map((o) => o.value as unknown as Fill);
-
 describe("on-chain Fills enter the engine's portfolio", () => {
-  let m: Market;
-  beforeAll(async () => {
-    m = await deployMarket();
-  }, 60_000);
-  afterAll(async () => {
-    await m?.anvil.stop();
-  });
+  const m = anvilMarket();
 
   test("a mined V2-V2 arbitrage moves token balances and cash as its paper fills would; the Fill frames reconcile", async () => {
     const engineFrames: Uint8Array[] = [];
-    let executor: OnchainExecutor | undefined;
-    let pending: Promise<unknown> = Promise.resolve();
-    const live: LiveRouter = {
-      signal: (s, identity, economics) => {
-        pending = executor!.onSignal(s, identity, economics);
-        return true;
-      },
-    };
-    const engine = new ExecutionEngine({ config: testConfig(), publish: (f) => engineFrames.push(f), live });
+    const route = routeToExecutor();
+    const engine = new ExecutionEngine({
+      config: testConfig(),
+      publish: (f) => engineFrames.push(f),
+      live: route.router,
+    });
     const h = await startExecutor(m, {
       onFill: (f) => engine.applyLiveFill(f),
       gasTokenPriceE8: gasTokenPriceFromMarket(engine.market),
     });
-    executor = h.executor;
+    route.executor = h.executor;
     const paper = new ExecutionEngine({ config: testConfig(), publish: () => {} });
     const feedLive = feeder(engine);
     const feedPaper = feeder(paper);
 
     const book = {
       instrument: InstrumentId.spot(VenueId.Kraken, "ETH", "USD"),
-      exchangeTsNs: T0_NS,
+      exchangeTsNs: T0,
       updateId: 1n,
       flags: 1,
       bids: [{ price: 3_000_00000000n, size: E8, orderCount: 1 }],
@@ -101,7 +69,7 @@ describe("on-chain Fills enter the engine's portfolio", () => {
     ];
     feedLive(2, tlvs);
     feedPaper(2, tlvs);
-    expect(await pending).toMatchObject({ state: "submitted" });
+    expect(await route.pending).toMatchObject({ state: "submitted" });
     await mine(m);
     const [resolved] = await h.executor.poll();
     const receipt = await m.chain.publicClient.getTransactionReceipt({ hash: resolved.hash! });

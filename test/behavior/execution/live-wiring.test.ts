@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { describe, expect, test } from "bun:test";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { ledgerFromFills } from "../../../src/behavior/backtest/reconcile-fills.ts";
@@ -13,16 +13,7 @@ import type { FrameParser } from "../../../src/rules/parser.ts";
 import { Child, startRelay, Until } from "../relay/helpers.ts";
 import { BINANCE_KEY, BINANCE_SECRET, BTCUSDT, replayBinance, startBinance } from "./cex/helpers.ts";
 import { executionListener, tempDir } from "./helpers.ts";
-import {
-  CHAIN_ID,
-  deployMarket,
-  EXECUTOR_KEY,
-  type Market,
-  mine,
-  predictOut,
-  signalFor,
-  v2PoolState,
-} from "./onchain/helpers.ts";
+import { anvilMarket, CHAIN_ID, EXECUTOR_KEY, mine, predictOut, signalFor, v2PoolState } from "./onchain/helpers.ts";
 
 /**
  * The execution service (main.ts) with --live-onchain / --live-cex: refusals without keys, and a signal that passes
@@ -83,13 +74,7 @@ describe("live flags refuse to start without their configuration and keys", () =
 });
 
 describe("--live-onchain through the real relays on anvil", () => {
-  let m: Market;
-  beforeAll(async () => {
-    m = await deployMarket();
-  }, 60_000);
-  afterAll(async () => {
-    await m?.anvil.stop();
-  });
+  const m = anvilMarket();
 
   test("a signal passes the engine's checks, is mined, and its receipt comes back as Fills; halt stops submission", async () => {
     using tmp = tempDir();

@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { describe, expect, test } from "bun:test";
 import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -9,7 +9,7 @@ import {
 } from "../../../../src/behavior/execution/onchain/compileFlashArbitrage.ts";
 import { decryptKeystore, encryptKeystore } from "../../../../src/behavior/execution/onchain/keystore.ts";
 import { loadSigningAccount } from "../../../../src/behavior/execution/onchain/loadSigningAccount.ts";
-import { deployMarket, E18, EXECUTOR_KEY, type Market, mine, signalFor, startExecutor } from "./helpers.ts";
+import { anvilMarket, E18, EXECUTOR_KEY, mine, signalFor, startExecutor } from "./helpers.ts";
 
 describe("FlashArbitrage artifact", () => {
   test("the committed artifact is what solc-js compiles from contracts/FlashArbitrage.sol", async () => {
@@ -70,13 +70,7 @@ describe("loadSigningAccount", () => {
 });
 
 describe("secrets stay out of logs, stats and the audit log", () => {
-  let m: Market;
-  beforeAll(async () => {
-    m = await deployMarket();
-  });
-  afterAll(async () => {
-    await m?.anvil.stop();
-  });
+  const m = anvilMarket();
 
   test("a live run's log lines, stats (what ap status and the dashboard show) and audit records never hold the key", async () => {
     const dir = mkdtempSync(join(tmpdir(), "ap-secrets-"));

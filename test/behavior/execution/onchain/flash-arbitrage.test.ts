@@ -1,16 +1,10 @@
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { describe, expect, test } from "bun:test";
 import { NATIVE_TOKEN_ADDRESS } from "../../../../src/behavior/execution/gas.ts";
 import type { InstrumentId } from "../../../../src/data/instrument-id.ts";
 import { decodeFrames } from "../helpers.ts";
-import { balanceOf, deployMarket, type Market, mine, predictOut, signalFor, startExecutor } from "./helpers.ts";
+import { anvilMarket, balanceOf, mine, predictOut, signalFor, startExecutor } from "./helpers.ts";
 
-let m: Market;
-beforeAll(async () => {
-  m = await deployMarket();
-});
-afterAll(async () => {
-  await m?.anvil.stop();
-});
+const m = anvilMarket();
 
 describe("OnchainExecutor on anvil with the real Uniswap contracts", () => {
   test("a profitable V2-V2 flash arbitrage executes and its profit equals the exact AMM prediction to the wei", async () => {

@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { describe, expect, test } from "bun:test";
 import { mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -6,7 +6,7 @@ import type { Hex } from "viem";
 import { reconcileFills } from "../../../../src/behavior/backtest/reconcile-fills.ts";
 import { DashboardState } from "../../../../src/behavior/dashboard/page/dashboard-state.ts";
 import { AuditLog, parseLine, verifyAuditLog } from "../../../../src/behavior/execution/audit-log.ts";
-import { ExecutionEngine, type LiveRouter } from "../../../../src/behavior/execution/engine.ts";
+import { ExecutionEngine } from "../../../../src/behavior/execution/engine.ts";
 import {
   gasTokenInstrument,
   gasTokenPriceFromMarket,
@@ -14,25 +14,23 @@ import {
 } from "../../../../src/behavior/execution/gas.ts";
 import { referencePrice } from "../../../../src/behavior/execution/market-state.ts";
 import type { OnchainConfig } from "../../../../src/behavior/execution/onchain/config.ts";
-import type { OnchainExecutor } from "../../../../src/behavior/execution/onchain/onchain-executor.ts";
 import { InstrumentId } from "../../../../src/data/instrument-id.ts";
-import type { Fill, TlvName, TlvValues } from "../../../../src/data/tlv-layouts.ts";
+import type { Fill } from "../../../../src/data/tlv-layouts.ts";
 import { VenueId } from "../../../../src/data/venues.ts";
 import { FrameBuilder } from "../../../../src/rules/builder.ts";
-import { ErrorCode } from "../../../../src/rules/error-codes.ts";
-import { FrameParser } from "../../../../src/rules/parser.ts";
-import { decodeFrames, E8, testConfig } from "../helpers.ts";
+import { decodeFrames, E8, feeder, fillsOf, testConfig } from "../helpers.ts";
 import {
+  anvilMarket,
   balanceOf,
   CHAIN_ID,
   competitorBuysBase,
-  deployMarket,
   E18,
   type ExecutorHarness,
   ethBalance,
   type Market,
   mine,
   predictOut,
+  routeToExecutor,
   signalFor,
   startExecutor,
   T0_NS,
@@ -76,24 +74,9 @@ async function live(m: Market, config: Partial<OnchainConfig> = {}, book = true)
   const runDir = mkdtempSync(join(tmpdir(), "ap-gas-"));
   const auditPath = join(runDir, "execution-audit.log");
   const audit = new AuditLog(auditPath);
-  let executor: OnchainExecutor | undefined;
-  let pending: Promise<unknown> = Promise.resolve();
-  const router: LiveRouter = {
-    signal: (s, identity, economics) => {
-      pending = executor!.onSignal(s, identity, economics);
-      return true;
-    },
-  };
-  const engine = new ExecutionEngine({ config: testConfig(), publish: () => {}, live: router, audit });
-  const parser = new FrameParser();
-  const builders = { 1: new FrameBuilder({ domain: 1, source: 2 }), 2: new FrameBuilder({ domain: 2, source: 20 }) };
-  const feed = (domain: 1 | 2, tlvs: [TlvName, unknown][]) => {
-    let b = builders[domain].begin(T0_NS);
-    for (const [name, value] of tlvs) b = b.add(name, value as TlvValues[typeof name]);
-    const frame = b.finish();
-    if (parser.check(frame) !== ErrorCode.Ok) throw new Error("test frame invalid");
-    engine.onFrame(frame, parser);
-  };
+  const route = routeToExecutor();
+  const engine = new ExecutionEngine({ config: testConfig(), publish: () => {}, live: route.router, audit });
+  const feed = feeder(engine);
   const warnings: string[] = [];
   const h = await startExecutor(m, {
     runDir,
@@ -103,7 +86,7 @@ async function live(m: Market, config: Partial<OnchainConfig> = {}, book = true)
     gasTokenPriceE8: gasTokenPriceFromMarket(engine.market),
     log: { info: () => {}, warn: (s) => warnings.push(s) },
   });
-  executor = h.executor;
+  route.executor = h.executor;
   if (book) {
     const level = (price: bigint) => [{ price, size: 10n * E8, orderCount: 1 }];
     feed(1, [
@@ -147,12 +130,9 @@ async function live(m: Market, config: Partial<OnchainConfig> = {}, book = true)
         ],
         ["ArbitrageSignal", s],
       ]);
-      return pending;
+      return route.pending;
     },
-    fills: () =>
-      decodeFrames(h.frames)
-        .filter((o) => o.type === 42)
-        .map((o) => o.value as unknown as Fill),
+    fills: () => fillsOf(h.frames),
     statuses: () =>
       decodeFrames(h.frames)
         .filter((o) => o.type === 41)
@@ -172,13 +152,7 @@ function gasRecords(path: string) {
 const isGas = (f: Fill) => f.instrument.address === NATIVE_TOKEN_ADDRESS;
 
 describe("gas actually paid, from receipts on anvil", () => {
-  let m: Market;
-  beforeAll(async () => {
-    m = await deployMarket();
-  }, 60_000);
-  afterAll(async () => {
-    await m?.anvil.stop();
-  });
+  const m = anvilMarket();
 
   test("a mined V2-V2 arbitrage books exactly gasUsed x effectiveGasPrice; P&L = profit to the wei - gas at ETH/USD", async () => {
     const L = await live(m);
@@ -387,13 +361,7 @@ describe("gas actually paid, from receipts on anvil", () => {
 });
 
 describe("gas of a reverted transaction", () => {
-  let m: Market;
-  beforeAll(async () => {
-    m = await deployMarket();
-  }, 60_000);
-  afterAll(async () => {
-    await m?.anvil.stop();
-  });
+  const m = anvilMarket();
 
   test("the slippage revert books its gas and nothing else: one Fill on ETH, P&L = -gas at ETH/USD", async () => {
     const L = await live(m);

@@ -1,3 +1,4 @@
+import { afterAll, beforeAll } from "bun:test";
 import { mkdtempSync } from "node:fs";
 import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
@@ -19,6 +20,7 @@ import { isqrt } from "../../../../src/behavior/amm/isqrt.ts";
 import { createPoolState } from "../../../../src/behavior/amm/state/createPoolState.ts";
 import type { V2PoolState } from "../../../../src/behavior/amm/state/types.ts";
 import { simulateSwapPath } from "../../../../src/behavior/execution/dex-swap.ts";
+import type { LiveRouter } from "../../../../src/behavior/execution/engine.ts";
 import type { PoolEntry } from "../../../../src/behavior/execution/market-state.ts";
 import { DEFAULT_ONCHAIN, type OnchainConfig } from "../../../../src/behavior/execution/onchain/config.ts";
 import {
@@ -187,6 +189,27 @@ export async function deployMarket(): Promise<Market> {
   return { chain, anvil, quote, base, token0, token1, pairA, pairB, v3, router, pools, account, contract };
 }
 
+/**
+ * The market of the tests around the call (a describe block, or the file at its top level): deployMarket() on a fresh
+ * anvil before them, that anvil stopped after them. The Market returned reads through to the deployed one, so it is
+ * for use inside the tests (and what they call), not at the time the describe block is collected.
+ */
+export function anvilMarket(): Market {
+  let deployed: Market | undefined;
+  beforeAll(async () => {
+    deployed = await deployMarket();
+  }, 60_000);
+  afterAll(async () => {
+    await deployed?.anvil.stop();
+  });
+  return new Proxy({} as Market, {
+    get(_, key) {
+      if (!deployed) throw new Error("anvilMarket(): the market is deployed in beforeAll; use it inside a test");
+      return deployed[key as keyof Market];
+    },
+  });
+}
+
 export function testOnchainConfig(m: Market, over: Partial<OnchainConfig> = {}): OnchainConfig {
   return {
     ...DEFAULT_ONCHAIN,
@@ -237,6 +260,23 @@ export async function startExecutor(
   });
   await executor.start();
   return { executor, frames, runDir, nonces, clock };
+}
+
+/**
+ * The engine's LiveRouter to an OnchainExecutor made after the engine (the executor's gas mark reads the engine's
+ * market): set `executor` before the first signal; `pending` is the executor's outcome of the last signal routed.
+ */
+export function routeToExecutor() {
+  const route: { executor?: OnchainExecutor; pending: Promise<unknown>; router: LiveRouter } = {
+    pending: Promise.resolve(),
+    router: {
+      signal: (s, identity, economics) => {
+        route.pending = route.executor!.onSignal(s, identity, economics);
+        return true;
+      },
+    },
+  };
+  return route;
 }
 
 let nextSignalId = 1n;

@@ -1,13 +1,7 @@
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { deployMarket, E18, type Market, mine, signalFor, standIn, startExecutor } from "./helpers.ts";
+import { describe, expect, test } from "bun:test";
+import { anvilMarket, E18, mine, signalFor, standIn, startExecutor } from "./helpers.ts";
 
-let m: Market;
-beforeAll(async () => {
-  m = await deployMarket();
-});
-afterAll(async () => {
-  await m?.anvil.stop();
-});
+const m = anvilMarket();
 
 const count = async (tag: "latest" | "pending") =>
   m.chain.publicClient.getTransactionCount({ address: m.account.address, blockTag: tag });

@@ -1,14 +1,8 @@
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { describe, expect, test } from "bun:test";
 import { keccak256 } from "viem";
-import { deployMarket, E18, type Market, mine, signalFor, standIn, startExecutor } from "./helpers.ts";
+import { anvilMarket, E18, mine, signalFor, standIn, startExecutor } from "./helpers.ts";
 
-let m: Market;
-beforeAll(async () => {
-  m = await deployMarket();
-});
-afterAll(async () => {
-  await m?.anvil.stop();
-});
+const m = anvilMarket();
 
 describe("OnchainExecutor MEV protection", () => {
   test("with private submission configured for a strategy, its tx reaches only the private endpoint", async () => {

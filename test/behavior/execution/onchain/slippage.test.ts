@@ -1,25 +1,18 @@
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { describe, expect, test } from "bun:test";
 import { decodeFrames } from "../helpers.ts";
 import {
+  anvilMarket,
   balanceOf,
   competitorBuysBase,
-  deployMarket,
   E18,
   ethBalance,
-  type Market,
   mine,
   predictOut,
   signalFor,
   startExecutor,
 } from "./helpers.ts";
 
-let m: Market;
-beforeAll(async () => {
-  m = await deployMarket();
-});
-afterAll(async () => {
-  await m?.anvil.stop();
-});
+const m = anvilMarket();
 
 describe("OnchainExecutor when the price moves between signal and inclusion", () => {
   test("the transaction reverts (gas is the whole loss, status slippage), later ones are skipped, the breaker trips", async () => {
