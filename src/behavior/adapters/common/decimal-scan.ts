@@ -19,36 +19,65 @@ const POW10: number[] = Array.from({ length: 19 }, (_, i) => 10 ** i);
 const BIG_POW10: bigint[] = Array.from({ length: 19 }, (_, i) => 10n ** BigInt(i));
 const MAX_SAFE = Number.MAX_SAFE_INTEGER;
 
-/** s[start, end) as an unsigned decimal scaled by 10^scale (scale 0..18). */
-export function scanDecimal(s: string, start: number, end: number, scale: number): bigint {
+/** scanScaled: not a decimal, or a nonzero fraction digit beyond the scale (reason in decimalScan.error). */
+export const SCALED_BAD = -1;
+/** scanScaled: a valid decimal whose scaled value is 2^53 or more; its digits and scale shift are in scaledWide. */
+export const SCALED_WIDE = -2;
+/** scanScaled: more than 15 significant digits, not read: the bigint path (scanDecimal) decides. */
+export const SCALED_LONG = -3;
+/** After SCALED_WIDE: the value is exactly v·10^shift (v below 2^53). */
+export const scaledWide = { v: 0, shift: 0 };
+
+/**
+ * s[start, end) as an unsigned decimal scaled by 10^scale (scale 0..18), as an exact integer Number; SCALED_BAD,
+ * SCALED_WIDE or SCALED_LONG otherwise. The one reader behind scanDecimal and Kraken's scanE8 (no bigint).
+ */
+export function scanScaled(s: string, start: number, end: number, scale: number): number {
   let v = 0;
   let digits = 0;
   let frac = -1;
   for (let i = start; i < end; i++) {
     const c = s.charCodeAt(i);
     if (c === 46) {
-      if (frac >= 0) return fail("NotADecimal");
+      if (frac >= 0) return refuse("NotADecimal");
       frac = 0;
       continue;
     }
     const d = c - 48;
-    if (d < 0 || d > 9) return fail("NotADecimal");
+    if (d < 0 || d > 9) return refuse("NotADecimal");
     if (frac >= scale) {
-      if (d !== 0) return fail("PrecisionLoss");
+      if (d !== 0) return refuse("PrecisionLoss");
       continue;
     }
-    if (digits >= 15) return slow(s, start, end, scale);
+    if (digits >= 15) return SCALED_LONG;
     v = v * 10 + d;
     if (v !== 0) digits++;
     if (frac >= 0) frac++;
   }
   if (frac === 0 || end === start || (frac < 0 && digits === 0 && s.charCodeAt(start) !== 48)) {
-    return fail("NotADecimal");
+    return refuse("NotADecimal");
   }
+  // the product is exact when it is at most 2^53-1; a true product above that rounds to 2^53 or more
   const shift = frac < 0 ? scale : scale - frac;
-  const p = POW10[shift];
-  if (v <= MAX_SAFE / p) return BigInt(v * p);
-  return BigInt(v) * BIG_POW10[shift];
+  const x = v * POW10[shift];
+  if (x <= MAX_SAFE) return x;
+  scaledWide.v = v;
+  scaledWide.shift = shift;
+  return SCALED_WIDE;
+}
+
+function refuse(reason: "NotADecimal" | "PrecisionLoss"): number {
+  decimalScan.error = reason;
+  return SCALED_BAD;
+}
+
+/** s[start, end) as an unsigned decimal scaled by 10^scale (scale 0..18). */
+export function scanDecimal(s: string, start: number, end: number, scale: number): bigint {
+  const x = scanScaled(s, start, end, scale);
+  if (x >= 0) return BigInt(x);
+  if (x === SCALED_BAD) return BAD_DECIMAL;
+  if (x === SCALED_LONG) return slow(s, start, end, scale);
+  return BigInt(scaledWide.v) * BIG_POW10[scaledWide.shift];
 }
 
 function slow(s: string, start: number, end: number, scale: number): bigint {

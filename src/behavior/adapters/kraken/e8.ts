@@ -1,4 +1,12 @@
-import { BAD_DECIMAL, decimalScan, scanDecimal } from "../common/decimal-scan.ts";
+import {
+  BAD_DECIMAL,
+  decimalScan,
+  SCALED_BAD,
+  SCALED_LONG,
+  SCALED_WIDE,
+  scanDecimal,
+  scanScaled,
+} from "../common/decimal-scan.ts";
 
 /**
  * The Kraken hot path's numbers without bigints: decimal text -> e8 as an exact integer Number, times as integer
@@ -8,9 +16,9 @@ import { BAD_DECIMAL, decimalScan, scanDecimal } from "../common/decimal-scan.ts
  */
 
 /** scanE8: not a decimal, or more than 8 significant fraction digits (reason in decimalScan.error). */
-export const E8_BAD = -1;
+export const E8_BAD = SCALED_BAD;
 /** scanE8: a valid decimal whose e8 value is 2^53 or more: use bigints (scanDecimal). */
-export const E8_WIDE = -2;
+export const E8_WIDE = SCALED_WIDE;
 
 const POW10: number[] = Array.from({ length: 19 }, (_, i) => 10 ** i);
 const MAX_SAFE = Number.MAX_SAFE_INTEGER;
@@ -23,33 +31,8 @@ const TWO32 = 4294967296;
  * Accepts and refuses exactly what scanDecimal(s, start, end, 8) does (asserted by the tests).
  */
 export function scanE8(s: string, start: number, end: number): number {
-  let v = 0;
-  let digits = 0;
-  let frac = -1;
-  for (let i = start; i < end; i++) {
-    const c = s.charCodeAt(i);
-    if (c === 46) {
-      if (frac >= 0) return bad("NotADecimal");
-      frac = 0;
-      continue;
-    }
-    const d = c - 48;
-    if (d < 0 || d > 9) return bad("NotADecimal");
-    if (frac >= 8) {
-      if (d !== 0) return bad("PrecisionLoss");
-      continue;
-    }
-    if (digits >= 15) return long(s, start, end);
-    v = v * 10 + d;
-    if (v !== 0) digits++;
-    if (frac >= 0) frac++;
-  }
-  if (frac === 0 || end === start || (frac < 0 && digits === 0 && s.charCodeAt(start) !== 48)) {
-    return bad("NotADecimal");
-  }
-  // the product is exact when it is at most 2^53-1; a true product above that rounds to 2^53 or more
-  const x = v * POW10[frac < 0 ? 8 : 8 - frac];
-  return x <= MAX_SAFE ? x : E8_WIDE;
+  const x = scanScaled(s, start, end, 8);
+  return x === SCALED_LONG ? long(s, start, end) : x;
 }
 
 /** More than 15 significant digits: scanDecimal (bigint) decides, and the value is a Number again when it fits. */

@@ -167,6 +167,8 @@ export class KrakenFeedHandler {
   /** Fast paths: each read level's checksum CRC (g, length), beside its change. */
   private readonly chG: number[] = [];
   private readonly chL: number[] = [];
+  /** levelE8's bigint, when its value is 2^53 or more. */
+  private levelBig: bigint | undefined;
   /** The book whose instrument id the publisher's value buffer holds (at valueIdAt of valueIdBuf). */
   private valueIdOf: KrakenBook | undefined;
   private valueIdBuf: Uint8Array | undefined;
@@ -505,14 +507,7 @@ export class KrakenFeedHandler {
                 i += 4;
                 if (text.charCodeAt(i) !== RBRACKET) return false;
               }
-              const n = this.nCh;
-              if (n === FAST_MAX_LEVELS) return false;
-              this.chP[n] = p;
-              this.chS[n] = q;
-              this.chG[n] = levelCrc.g;
-              this.chL[n] = levelCrc.len;
-              this.chSide[n] = code;
-              this.nCh = n + 1;
+              if (!this.pushFast(p, q, code)) return false;
               const next = text.charCodeAt(i + 1);
               i += 2;
               if (next === RBRACKET) break;
@@ -661,19 +656,25 @@ export class KrakenFeedHandler {
       const q = scanE8CrcTo(text, i + 7, qd, levelCrc.g, levelCrc.len);
       i = levelCrc.end;
       if (q < 0 || text.charCodeAt(i) !== RBRACE) return -1;
-      const n = this.nCh;
-      if (n === FAST_MAX_LEVELS) return -1;
-      this.chP[n] = p;
-      this.chS[n] = q;
-      this.chG[n] = levelCrc.g;
-      this.chL[n] = levelCrc.len;
-      this.chSide[n] = code;
-      this.nCh = n + 1;
+      if (!this.pushFast(p, q, code)) return -1;
       const next = text.charCodeAt(i + 1);
       i += 2;
       if (next === RBRACKET) return i;
       if (next !== COMMA) return -1;
     }
+  }
+
+  /** Appends a level read by a fast path (value, size, levelCrc) to the change arrays; false when they are full. */
+  private pushFast(p: number, q: number, code: number): boolean {
+    const n = this.nCh;
+    if (n === FAST_MAX_LEVELS) return false;
+    this.chP[n] = p;
+    this.chS[n] = q;
+    this.chG[n] = levelCrc.g;
+    this.chL[n] = levelCrc.len;
+    this.chSide[n] = code;
+    this.nCh = n + 1;
+    return true;
   }
 
   /** Phase 2: the n levels read into the change arrays go into the book, in order; they are the message's changes. */
@@ -1201,24 +1202,12 @@ export class KrakenFeedHandler {
       }
       // values of 2^53 or more, or refused: the general path reads them again
     }
-    let p = scanE8(text, pa, pz);
-    let pBig: bigint | undefined;
-    if (p < 0) {
-      if (p === E8_BAD || (pBig = this.wide(text, pa, pz)) === undefined) {
-        this.refuseLevel();
-        return;
-      }
-      p = Number(pBig);
-    }
-    let s = scanE8(text, qa, qz);
-    let sBig: bigint | undefined;
-    if (s < 0) {
-      if (s === E8_BAD || (sBig = this.wide(text, qa, qz)) === undefined) {
-        this.refuseLevel();
-        return;
-      }
-      s = Number(sBig);
-    }
+    const p = this.levelE8(text, pa, pz);
+    if (p < 0) return;
+    const pBig = this.levelBig;
+    const s = this.levelE8(text, qa, qz);
+    if (s < 0) return;
+    const sBig = this.levelBig;
     if (snapshot) {
       side.set(p, pBig, s, sBig, 0, 0, -1);
       return;
@@ -1229,6 +1218,23 @@ export class KrakenFeedHandler {
       side.set(p, pBig, s, sBig, levelCrc.g, levelCrc.len, b.epoch);
     } else side.set(p, pBig, 0, undefined, 0, 0, -1);
     this.record(p, pBig, s, sBig, code);
+  }
+
+  /**
+   * A level's price or qty, text[a, z), at e8: the value, with levelBig its bigint when it is 2^53 or more (else
+   * undefined); -1 when it is refused (refuseLevel done).
+   */
+  private levelE8(text: string, a: number, z: number): number {
+    const v = scanE8(text, a, z);
+    this.levelBig = undefined;
+    if (v >= 0) return v;
+    const big = v === E8_BAD ? undefined : this.wide(text, a, z);
+    if (big === undefined) {
+      this.refuseLevel();
+      return -1;
+    }
+    this.levelBig = big;
+    return Number(big);
   }
 
   /** An e8 value of 2^53 or more as a bigint; undefined when it is not exact at e8 or exceeds an i64. */

@@ -85,8 +85,16 @@ export function textDigitsCrc(s: string, a: number, b: number, decimals: number,
     c = ZT[(c ^ ch) & 0xff] ^ (c >>> 8);
     len++;
   }
+  endDigits(c, len, started, decimals - Math.max(frac, 0));
+}
+
+/**
+ * Ends a level's checksum digits from the register `c` and count `len`: `pad` zeros for the missing fraction digits
+ * when a digit was written, the lone "0" of a zero otherwise; the result into levelCrc.g and levelCrc.len.
+ */
+function endDigits(c: number, len: number, started: boolean, pad: number): void {
   if (started) {
-    for (let z = decimals - Math.max(frac, 0); z > 0; z--) {
+    for (; pad > 0; pad--) {
       c = ZT[(c ^ 48) & 0xff] ^ (c >>> 8);
       len++;
     }
@@ -111,6 +119,7 @@ export function scanE8Crc(s: string, start: number, end: number, decimals: numbe
   let c = g0;
   let len = len0;
   let started = false;
+  // scanScaled's loop (decimal-scan.ts) with the checksum digits folded in, on purpose: one pass over a level's text
   for (let i = start; i < end; i++) {
     const ch = s.charCodeAt(i);
     if (ch === 46) {
@@ -139,17 +148,7 @@ export function scanE8Crc(s: string, start: number, end: number, decimals: numbe
   if (frac === 0 || end === start || (frac < 0 && digits === 0 && s.charCodeAt(start) !== 48)) {
     return bad("NotADecimal");
   }
-  if (started) {
-    for (let z = decimals - fd; z > 0; z--) {
-      c = ZT[(c ^ 48) & 0xff] ^ (c >>> 8);
-      len++;
-    }
-  } else {
-    c = ZT[(c ^ 48) & 0xff] ^ (c >>> 8);
-    len++;
-  }
-  levelCrc.g = c;
-  levelCrc.len = len;
+  endDigits(c, len, started, decimals - fd);
   const x = v * POW10[frac < 0 ? 8 : 8 - frac];
   return x <= MAX_SAFE ? x : E8_WIDE;
 }
@@ -234,17 +233,7 @@ export function scanE8CrcTo(s: string, start: number, decimals: number, g0: numb
     }
   }
   levelCrc.end = i;
-  if (started) {
-    for (let z = decimals - fd; z > 0; z--) {
-      c = ZT[(c ^ 48) & 0xff] ^ (c >>> 8);
-      len++;
-    }
-  } else {
-    c = ZT[(c ^ 48) & 0xff] ^ (c >>> 8);
-    len++;
-  }
-  levelCrc.g = c;
-  levelCrc.len = len;
+  endDigits(c, len, started, decimals - fd);
   const x = v * POW10[fd >= 8 ? 0 : 8 - fd];
   return x <= MAX_SAFE ? x : E8_WIDE;
 }

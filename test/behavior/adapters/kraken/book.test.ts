@@ -1,7 +1,6 @@
 import { describe, expect, test } from "bun:test";
 import fc from "fast-check";
 import { BAD_DECIMAL, scanDecimal, scanRfc3339Ns } from "../../../../src/behavior/adapters/common/decimal-scan.ts";
-import { MarketPublisher } from "../../../../src/behavior/adapters/common/market-publisher.ts";
 import { KrakenBook } from "../../../../src/behavior/adapters/kraken/book.ts";
 import { krakenBookChecksum, krakenChecksumInput } from "../../../../src/behavior/adapters/kraken/checksum.ts";
 import { E8_BAD, E8_WIDE, rfc3339, rfc3339Ms, scanE8 } from "../../../../src/behavior/adapters/kraken/e8.ts";
@@ -16,11 +15,8 @@ import {
 } from "../../../../src/behavior/adapters/kraken/level-crc.ts";
 import { OrderBook } from "../../../../src/behavior/market/order-book.ts";
 import { InstrumentId } from "../../../../src/data/instrument-id.ts";
-import { SourceType } from "../../../../src/data/venues.ts";
 import { crc32 } from "../../../../src/rules/crc32.ts";
-import { ErrorCode } from "../../../../src/rules/error-codes.ts";
-import { FrameParser } from "../../../../src/rules/parser.ts";
-import { consumerBooks, type Published } from "./harness.ts";
+import { checkedPublisher, consumerBooks, type Published } from "./harness.ts";
 
 const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER);
 const enc = new TextEncoder();
@@ -234,17 +230,8 @@ function session(depth: number, snapshot: number[], steps: { bid: boolean; price
 }
 
 function run(depth: number, maxLevels: number) {
-  const parser = new FrameParser();
   const frames: Published[] = [];
-  const publisher = new MarketPublisher({
-    source: SourceType.KrakenCollector,
-    name: "t",
-    sink: (frame) => {
-      expect(parser.check(frame)).toBe(ErrorCode.Ok);
-      for (let ok = parser.firstTlv(); ok; ok = parser.nextTlv())
-        frames.push({ type: parser.tlvType, value: parser.readTlv()! });
-    },
-  });
+  const publisher = checkedPublisher((type, value) => frames.push({ type, value }));
   const h = new KrakenFeedHandler({ api: "v1", depth, publisher, maxLevels });
   return { h, frames };
 }

@@ -1,24 +1,11 @@
 import { describe, expect, test } from "bun:test";
 import { readFileSync } from "node:fs";
-import { MarketPublisher } from "../../../../src/behavior/adapters/common/market-publisher.ts";
 import { KrakenFeedHandler } from "../../../../src/behavior/adapters/kraken/feed-handler.ts";
-import { SourceType } from "../../../../src/data/venues.ts";
-import { ErrorCode } from "../../../../src/rules/error-codes.ts";
-import { FrameParser } from "../../../../src/rules/parser.ts";
-import { fixture } from "./harness.ts";
+import { checkedPublisher, fixture } from "./harness.ts";
 
 function handler(api: "v1" | "v2") {
-  const parser = new FrameParser();
   const out: Record<string, unknown>[] = [];
-  const publisher = new MarketPublisher({
-    source: SourceType.KrakenCollector,
-    name: "t",
-    sink: (frame) => {
-      expect(parser.check(frame)).toBe(ErrorCode.Ok);
-      for (let ok = parser.firstTlv(); ok; ok = parser.nextTlv())
-        out.push({ type: parser.tlvType, ...parser.readTlv() });
-    },
-  });
+  const publisher = checkedPublisher((type, value) => out.push({ type, ...value }));
   return { h: new KrakenFeedHandler({ api, depth: 10, publisher }), out };
 }
 

@@ -1,3 +1,4 @@
+import { expect } from "bun:test";
 import { join } from "node:path";
 import { MarketPublisher } from "../../../../src/behavior/adapters/common/market-publisher.ts";
 import {
@@ -38,6 +39,22 @@ export const PAIRS_2021 = [
 export interface Published {
   type: number;
   value: Record<string, unknown>;
+}
+
+/**
+ * A publisher for handler tests: every frame must pass FrameParser.check (asserted), and each of its TLVs is decoded
+ * and handed to `onTlv` as it is published.
+ */
+export function checkedPublisher(onTlv: (type: number, value: Record<string, unknown>) => void): MarketPublisher {
+  const parser = new FrameParser();
+  return new MarketPublisher({
+    source: SourceType.KrakenCollector,
+    name: "t",
+    sink: (frame) => {
+      expect(parser.check(frame)).toBe(ErrorCode.Ok);
+      for (let ok = parser.firstTlv(); ok; ok = parser.nextTlv()) onTlv(parser.tlvType, parser.readTlv()!);
+    },
+  });
 }
 
 /**
