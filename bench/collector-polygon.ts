@@ -8,40 +8,17 @@
  *
  *   bun bench/collector-polygon.ts     prints a table, writes bench/results/collector-polygon.json
  */
-import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
-import { join } from "node:path";
+import { mkdirSync, writeFileSync } from "node:fs";
 import { MarketPublisher } from "../src/behavior/adapters/common/market-publisher.ts";
 import { PolygonDataClient } from "../src/behavior/adapters/polygon/data-client.ts";
-import type { PoolInfo, RpcLog } from "../src/behavior/adapters/polygon/pool-info.ts";
-import { InstrumentId } from "../src/data/instrument-id.ts";
 import { SourceType } from "../src/data/venues.ts";
+import { readLogs, V3_DAY, V3_POOL_INFO } from "../test/behavior/adapters/polygon/fixture.ts";
 
-const FIXTURE = join(import.meta.dir, "../fixtures/polygon/univ3-usdce-weth-500-0x45dd-2023-11-25.getlogs.jsonl.gz");
-const POOL = "0x45dda9cb7c25131df268515131f647d726f50608";
 const COLLECT = "0x70935338e69775456a85ddef226c395fb668b63fa0115f5f20610b388e6ca9c0";
-
-const pool: PoolInfo = {
-  address: POOL,
-  instrument: InstrumentId.pool(301, 137, POOL),
-  venue: 301,
-  protocol: 3,
-  token0: "0x2791bca1f2de4661ed88a30c99a7a9449aa84174",
-  token1: "0x7ceb23fd6bc0add59e62ac25578270cff1b9f619",
-  decimals0: 6,
-  decimals1: 18,
-  symbol0: "USDC.e",
-  symbol1: "WETH",
-  feePpm: 500,
-  tickSpacing: 10,
-  factory: "0x1f98431c8ad98523631ae4a59f267346ea31f984",
-};
+const pool = V3_POOL_INFO;
 
 function messages(): string[] {
-  const text = new TextDecoder().decode(Bun.gunzipSync(new Uint8Array(readFileSync(FIXTURE))));
-  return text
-    .split("\n")
-    .filter((l) => l.trim())
-    .map((l) => JSON.parse(l) as RpcLog)
+  return readLogs(V3_DAY)
     .filter((l) => l.topics[0] !== COLLECT) // the collector subscribes to Swap/Mint/Burn only
     .map(
       (l) =>
@@ -70,7 +47,9 @@ export async function benchCollectorPolygon(): Promise<unknown> {
         name: "bench",
         sink: (f) => (frames += f.length > 0 ? 1 : 0),
       });
-      const client = new PolygonDataClient({ url: "ws://offline", pools: [POOL] }, publisher, { offline: true });
+      const client = new PolygonDataClient({ url: "ws://offline", pools: [pool.address] }, publisher, {
+        offline: true,
+      });
       client.addPool(pool);
       // the offline client has no session: accept notifications of the benchmark's subscription id
       (client as unknown as { subscriptionId: string }).subscriptionId = "0x01";

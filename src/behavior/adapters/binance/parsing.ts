@@ -22,6 +22,8 @@ export const MessageKind = {
 } as const;
 export type MessageKind = (typeof MessageKind)[keyof typeof MessageKind];
 
+// Character codes: module-local constants, also in fast-reader.ts on purpose (imported from a shared
+// module they measured ~2% slower on the trade/bookTicker bench).
 const Q = 34; // "
 const BACKSLASH = 92;
 const OPEN_BRACE = 123;

@@ -46,3 +46,9 @@ export function setMsAsNs(dv: DataView, at: number, ms: number): void {
   dv.setUint32(at, lo, true);
   dv.setUint32(at + 4, hi, true);
 }
+
+/** An event time in ms (-1: none) as u64 nanoseconds: 0 for none, else setMsAsNs. */
+export function setTimeNs(dv: DataView, at: number, ms: number): void {
+  if (ms < 0) setU64(dv, at, 0);
+  else setMsAsNs(dv, at, ms);
+}

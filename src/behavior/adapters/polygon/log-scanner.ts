@@ -290,6 +290,7 @@ export function scanLog(p: number, s: LogScan): number {
         p = end + 1;
         break;
       }
+      // One case per key writing its own LogScan field (alike on purpose): a shared case would branch again on the key.
       case K_BLOCK_NUMBER:
         p = quantity(t, p, s);
         s.blockNumber = s.q;

@@ -80,6 +80,30 @@ const EVENT_TOPIC = [
   Topic.V2Burn,
 ];
 
+/** Per event id: the data's hex digits, the TLV type, the value's length, the topics the event reads. */
+const EV_DIGITS = [0, 320, 256, 192, 128, 256, 128, 128];
+const EV_TYPE = [
+  0,
+  TlvType.PoolSwap,
+  TlvType.PoolMint,
+  TlvType.PoolBurn,
+  TlvType.PoolSync,
+  TlvType.PoolSwap,
+  TlvType.PoolMint,
+  TlvType.PoolBurn,
+];
+const EV_LENGTH = [
+  0,
+  SIZE.PoolSwap,
+  SIZE.PoolMint,
+  SIZE.PoolMint,
+  SIZE.PoolSync,
+  SIZE.PoolSwap,
+  SIZE.PoolMint,
+  SIZE.PoolMint,
+];
+const EV_TOPICS = [0, 1, 4, 4, 1, 1, 2, 2];
+
 /** Each event topic's 64 digits (after "0x") as 16 little-endian 32-bit words of their ASCII bytes. */
 const EVENT_WORDS: Int32Array[] = EVENT_TOPIC.map((topic) => {
   const w = new Int32Array(16);
@@ -89,35 +113,22 @@ const EVENT_WORDS: Int32Array[] = EVENT_TOPIC.map((topic) => {
   return w;
 });
 
+/** Event id by the bytes of a topic0's first two digits, (first << 8) | second; 0 for none of the events. */
+const EVENT_BY_LEAD = (() => {
+  const t = new Uint8Array(65536);
+  for (let ev = 1; ev < EVENT_TOPIC.length; ev++) {
+    const lead = (EVENT_TOPIC[ev].charCodeAt(2) << 8) | EVENT_TOPIC[ev].charCodeAt(3);
+    if (t[lead] !== 0) throw new Error("two event topics share their first two digits");
+    t[lead] = ev;
+  }
+  return t;
+})();
+
 /** The event whose topic0's "0x" is at p in the scanned bytes: two digits pick it, then all 64 are compared. */
 function eventOf(s: LogScan, p: number): number {
   const t = s.bytes;
-  let ev = 0;
-  switch ((t[p + 2] << 8) | t[p + 3]) {
-    case 0x6334: // "c4"
-      ev = EV_V3_SWAP;
-      break;
-    case 0x3761: // "7a"
-      ev = EV_V3_MINT;
-      break;
-    case 0x3063: // "0c"
-      ev = EV_V3_BURN;
-      break;
-    case 0x3163: // "1c"
-      ev = EV_V2_SYNC;
-      break;
-    case 0x6437: // "d7"
-      ev = EV_V2_SWAP;
-      break;
-    case 0x3463: // "4c"
-      ev = EV_V2_MINT;
-      break;
-    case 0x6463: // "dc"
-      ev = EV_V2_BURN;
-      break;
-    default:
-      return 0;
-  }
+  const ev = EVENT_BY_LEAD[(t[p + 2] << 8) | t[p + 3]];
+  if (ev === 0) return 0;
   const w = EVENT_WORDS[ev];
   const dv = s.dv;
   for (let k = 0; k < 16; k++) if (dv.getInt32(p + 2 + 4 * k, true) !== w[k]) return 0;
@@ -310,72 +321,46 @@ export class PoolEventEncoder {
     this.hexBad = 0;
     // topics the event does not read, and the block hash, must still be plain JSON string content (plain64)
     const n = s.topicCount;
-    const used = ev === EV_V3_MINT || ev === EV_V3_BURN ? 4 : ev === EV_V2_MINT || ev === EV_V2_BURN ? 2 : 1;
+    const used = EV_TOPICS[ev];
     for (let i = used; i < n; i++) if (!plain64(s.dv, s.topics[i] + 2)) return 0;
     if (s.blockHash >= 0 && !plain64(s.dv, s.blockHash + 2)) return 0;
-    const dv = this.dv;
-    let type: number;
+    // the scanner takes at most 4 topics: n < used is V3 Mint/Burn's n !== 4 and V2 Mint/Burn's n < 2
+    if (digits !== EV_DIGITS[ev] || n < used) return 0;
+    const type = EV_TYPE[ev];
+    this.length = EV_LENGTH[ev];
+    if (!this.dataBytes(t, d, s.dataEnd)) return 0;
+    this.headText(s, pool, ev <= EV_V3_BURN ? PoolEventFlags.V3 : 0);
     switch (ev) {
       case EV_V3_SWAP:
-        if (digits !== 320) return 0;
-        type = TlvType.PoolSwap;
-        this.length = SIZE.PoolSwap;
-        if (!this.dataBytes(t, d, s.dataEnd)) return 0;
-        this.headText(s, pool, PoolEventFlags.V3);
         if (!this.signedRaw(0, 80, 112) || !this.signedRaw(32, 96, 128)) return 0;
         if (!this.unsignedRaw(64, 144, 20) || !this.unsignedRaw(96, 176, 16) || !this.int24Raw(128, 192)) return 0;
-        dv.setUint32(196, 0, true);
-        if (!this.timestampText(s.blockTimestamp, 200)) return 0;
+        this.dv.setUint32(196, 0, true);
         break;
       case EV_V3_MINT:
       case EV_V3_BURN: {
-        const mint = ev === EV_V3_MINT;
-        if (digits !== (mint ? 256 : 192) || n !== 4) return 0;
-        type = mint ? TlvType.PoolMint : TlvType.PoolBurn;
-        this.length = SIZE.PoolMint;
-        if (!this.dataBytes(t, d, s.dataEnd)) return 0; // Mint's (unindexed) sender is checked as hex, not carried
-        this.headText(s, pool, PoolEventFlags.V3);
-        const at = mint ? 32 : 0;
+        // Mint's (unindexed) sender is checked as hex by dataBytes, not carried
+        const at = ev === EV_V3_MINT ? 32 : 0;
         if (!this.ownerText(t, s.topics[1] + 2)) return 0;
         if (!this.int24Text(t, s.topics[2] + 2, 104) || !this.int24Text(t, s.topics[3] + 2, 108)) return 0;
         if (!this.unsignedRaw(at, 112, 16) || !this.unsignedRaw(at + 32, 128, 16)) return 0;
         if (!this.unsignedRaw(at + 64, 144, 16)) return 0;
-        if (!this.timestampText(s.blockTimestamp, 160)) return 0;
         break;
       }
       case EV_V2_SYNC:
-        if (digits !== 128) return 0;
-        type = TlvType.PoolSync;
-        this.length = SIZE.PoolSync;
-        if (!this.dataBytes(t, d, s.dataEnd)) return 0;
-        this.headText(s, pool, 0);
         if (!this.unsignedRaw(0, 80, 16) || !this.unsignedRaw(32, 96, 16)) return 0;
-        if (!this.timestampText(s.blockTimestamp, 112)) return 0;
         break;
       case EV_V2_SWAP:
-        if (digits !== 256) return 0;
-        type = TlvType.PoolSwap;
-        this.length = SIZE.PoolSwap;
-        if (!this.dataBytes(t, d, s.dataEnd)) return 0;
-        this.headText(s, pool, 0);
         if (!this.unsignedRaw(0, 80, 16) || !this.unsignedRaw(32, 96, 16)) return 0;
         if (!this.unsignedRaw(64, 112, 16) || !this.unsignedRaw(96, 128, 16)) return 0;
         this.value.fill(0, 144, 200);
-        if (!this.timestampText(s.blockTimestamp, 200)) return 0;
         break;
-      default: {
-        // V2 Mint / Burn
-        if (digits !== 128 || n < 2) return 0;
-        type = ev === EV_V2_MINT ? TlvType.PoolMint : TlvType.PoolBurn;
-        this.length = SIZE.PoolMint;
-        if (!this.dataBytes(t, d, s.dataEnd)) return 0;
-        this.headText(s, pool, 0);
+      default: // V2 Mint / Burn
         if (!this.ownerText(t, s.topics[1] + 2)) return 0;
         this.value.fill(0, 104, 128);
         if (!this.unsignedRaw(0, 128, 16) || !this.unsignedRaw(32, 144, 16)) return 0;
-        if (!this.timestampText(s.blockTimestamp, 160)) return 0;
-      }
     }
+    // every value ends with its 8-byte timestamp
+    if (!this.timestampSec(s.blockTimestamp, this.length - 8)) return 0;
     if (this.hexBad < 0) return 0;
     this.blockNumber = s.blockNumber;
     this.logIndex = s.logIndex;
@@ -550,7 +535,7 @@ export class PoolEventEncoder {
   }
 
   /** blockTimestamp seconds (-1: none) as nanoseconds at `at`; the words of the last value are reused. */
-  private timestampText(sec: number, at: number): boolean {
+  private timestampSec(sec: number, at: number): boolean {
     const dv = this.dv;
     if (sec < 0) {
       dv.setUint32(at, 0, true);
@@ -559,7 +544,9 @@ export class PoolEventEncoder {
     }
     if (sec !== this.lastSec) {
       if (sec > 0xffffffff) return false;
-      // as timestamp(): 16-bit halves, every partial product an exact double
+      // seconds * 1e9 exceeds 2^53: multiplied in 16-bit halves so every partial product is an exact double.
+      // Integer ops only: `%` on doubles calls fmod (this took ~59 ns a log with them, ~30 ns now).
+      // sec < 2^32: `& 0xffff` and `>>> 16` are exact; a, b < 2^46; the quotients below are < 2^31.
       const a = (sec & 0xffff) * 1e9;
       const b = (sec >>> 16) * 1e9;
       const aHi = (a / 4294967296) | 0;
@@ -732,26 +719,12 @@ export class PoolEventEncoder {
       this.dv.setUint32(at + 4, this.lastTsHi, true);
       return;
     }
-    // seconds * 1e9 exceeds 2^53: multiplied in 16-bit halves so every partial product is an exact double
     const sec = this.quantity(ts, "blockTimestamp");
     if (sec > 0xffffffff) this.bad("blockTimestamp is beyond 2106");
-    // Integer ops only: `%` on doubles calls fmod, and this method took ~59 ns a log with them, ~30 ns now.
-    // sec < 2^32: `& 0xffff` and `>>> 16` are exact; a, b < 2^46; the quotients below are < 2^31.
-    const a = (sec & 0xffff) * 1e9;
-    const b = (sec >>> 16) * 1e9;
-    const aHi = (a / 4294967296) | 0;
-    const bHi = (b / 65536) | 0;
-    let lo = a - aHi * 4294967296 + (b - bHi * 65536) * 65536;
-    let hi = aHi + bHi;
-    if (lo >= 4294967296) {
-      lo -= 4294967296;
-      hi++;
-    }
-    this.dv.setUint32(at, lo, true);
-    this.dv.setUint32(at + 4, hi, true);
+    this.timestampSec(sec, at);
     this.lastTs = ts;
-    this.lastTsLo = lo;
-    this.lastTsHi = hi;
+    this.lastTsLo = this.lastSecLo;
+    this.lastTsHi = this.lastSecHi;
   }
 
   private words(words: number, expected: number): void {

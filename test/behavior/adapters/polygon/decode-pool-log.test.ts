@@ -5,25 +5,10 @@ import { keccak256, toBytes } from "viem";
 import { TOPIC_SIGNATURES, Topic } from "../../../../src/behavior/adapters/polygon/abi.ts";
 import { decodePoolLog } from "../../../../src/behavior/adapters/polygon/decode-pool-log.ts";
 import type { PolygonCollectorError } from "../../../../src/behavior/adapters/polygon/errors.ts";
-import type { PoolInfo, RpcLog } from "../../../../src/behavior/adapters/polygon/pool-info.ts";
-import { InstrumentId } from "../../../../src/data/instrument-id.ts";
-import { FIXTURES, readLogs, SWAP_V3, V3_DAY, V3_POOL } from "./helpers.ts";
+import type { RpcLog } from "../../../../src/behavior/adapters/polygon/pool-info.ts";
+import { FIXTURES, readLogs, SWAP_V3, V3_DAY, V3_POOL_INFO } from "./helpers.ts";
 
-const v3Pool: PoolInfo = {
-  address: V3_POOL,
-  instrument: InstrumentId.pool(301, 137, V3_POOL),
-  venue: 301,
-  protocol: 3,
-  token0: "0x2791bca1f2de4661ed88a30c99a7a9449aa84174",
-  token1: "0x7ceb23fd6bc0add59e62ac25578270cff1b9f619",
-  decimals0: 6,
-  decimals1: 18,
-  symbol0: "USDC.e",
-  symbol1: "WETH",
-  feePpm: 500,
-  tickSpacing: 10,
-  factory: "0x1f98431c8ad98523631ae4a59f267346ea31f984",
-};
+const v3Pool = V3_POOL_INFO;
 const swap = readLogs(V3_DAY).find((l) => l.topics[0] === SWAP_V3)!;
 const word = (n: bigint) => BigInt.asUintN(256, n).toString(16).padStart(64, "0");
 const withData = (log: RpcLog, words: bigint[]): RpcLog => ({ ...log, data: `0x${words.map(word).join("")}` });

@@ -6,7 +6,7 @@ import { PolygonCollectorError } from "../../../../src/behavior/adapters/polygon
 import type { PoolInfo, RpcLog } from "../../../../src/behavior/adapters/polygon/pool-info.ts";
 import { InstrumentId } from "../../../../src/data/instrument-id.ts";
 import { SourceType } from "../../../../src/data/venues.ts";
-import { QS_POOL, QUICKSWAP, readLogs, SWAP_V3, V3_DAY, V3_POOL } from "./helpers.ts";
+import { QS_POOL, QUICKSWAP, readLogs, SWAP_V3, V3_DAY, V3_POOL, V3_POOL_INFO } from "./helpers.ts";
 
 /**
  * The collector's in-place scanner (fast path) against the JSON.parse path, message by message: both clients get
@@ -15,21 +15,7 @@ import { QS_POOL, QUICKSWAP, readLogs, SWAP_V3, V3_DAY, V3_POOL } from "./helper
  * publish something else.
  */
 
-const V3: PoolInfo = {
-  address: V3_POOL,
-  instrument: InstrumentId.pool(301, 137, V3_POOL),
-  venue: 301,
-  protocol: 3,
-  token0: "0x2791bca1f2de4661ed88a30c99a7a9449aa84174",
-  token1: "0x7ceb23fd6bc0add59e62ac25578270cff1b9f619",
-  decimals0: 6,
-  decimals1: 18,
-  symbol0: "USDC.e",
-  symbol1: "WETH",
-  feePpm: 500,
-  tickSpacing: 10,
-  factory: "0x1f98431c8ad98523631ae4a59f267346ea31f984",
-};
+const V3 = V3_POOL_INFO;
 const QS: PoolInfo = {
   address: QS_POOL,
   instrument: InstrumentId.pool(302, 137, QS_POOL),

@@ -1,5 +1,3 @@
-import { readFileSync } from "node:fs";
-import { join } from "node:path";
 import { MarketPublisher } from "../../../../src/behavior/adapters/common/market-publisher.ts";
 import type { PolygonCollectorConfig } from "../../../../src/behavior/adapters/polygon/config.ts";
 import { PolygonDataClient } from "../../../../src/behavior/adapters/polygon/data-client.ts";
@@ -13,25 +11,13 @@ import { LAYOUT_BY_TYPE } from "../../../../src/data/tlv-layouts.ts";
 import { SourceType } from "../../../../src/data/venues.ts";
 import { FrameParser } from "../../../../src/rules/parser.ts";
 import { Until } from "../../relay/helpers.ts";
+import { QS_POOL, V3_POOL } from "./fixture.ts";
 
-export const FIXTURES = join(import.meta.dir, "../../../../fixtures/polygon");
-export const V3_DAY = join(FIXTURES, "univ3-usdce-weth-500-0x45dd-2023-11-25.getlogs.jsonl.gz");
-export const QUICKSWAP = join(FIXTURES, "quickswap-weth-dai-0x4a35-block13572468.getlogs.jsonl");
-export const V3_POOL = "0x45dda9cb7c25131df268515131f647d726f50608";
-export const QS_POOL = "0x4a35582a710e1f4b2030a3f826da20bfb6703c09";
+export { FIXTURES, QS_POOL, QUICKSWAP, readLogs, V3_DAY, V3_POOL, V3_POOL_INFO } from "./fixture.ts";
 
 export const SWAP_V3 = "0xc42079f94a6350d7e6235f29174924f928cc2ac818eb64fed8004e115fbcca67";
 export const MINT_V3 = "0x7a53080ba414158be7ec69b987b5fb7d07dee101fe85488f0853ae16239d0bde";
 export const BURN_V3 = "0x0c396cd989a39f4459b5fa1aed6a9a8dcdbc45908acfd67e028cd568da98982c";
-
-export function readLogs(path: string): RpcLog[] {
-  const raw = new Uint8Array(readFileSync(path));
-  const text = new TextDecoder().decode(path.endsWith(".gz") ? Bun.gunzipSync(raw) : raw);
-  return text
-    .split("\n")
-    .filter((l) => l.trim())
-    .map((l) => JSON.parse(l) as RpcLog);
-}
 
 /** A decoded TLV with its type name and the frame's header flags. */
 export interface Tlv {
