@@ -13,6 +13,7 @@ import { readFileSync } from "node:fs";
 import { cpus } from "node:os";
 import { join } from "node:path";
 import type { Subprocess } from "bun";
+import type { Percentiles } from "./results.ts";
 
 export const REPO = join(import.meta.dir, "../..");
 const RELAY_BENCH = join(REPO, "bench/relay.ts");
@@ -52,13 +53,7 @@ export interface FwdSpec {
 }
 export type WorkerSpec = PubSpec | SubSpec | FwdSpec;
 export type ToWorker = { cmd: "go" } | { cmd: "ack"; n: number } | { cmd: "stop" };
-export interface Percentiles {
-  p50: number;
-  p99: number;
-  p999: number;
-  max: number;
-  samples: number;
-}
+export type { Percentiles } from "./results.ts";
 export interface PubDone {
   ev: "done";
   /** CLOCK_MONOTONIC ns: first send, and everything flushed. */
