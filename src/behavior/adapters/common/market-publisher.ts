@@ -3,7 +3,7 @@ import { CLOCK_ORIGIN_HI, CLOCK_ORIGIN_LO } from "../../../core/time.ts";
 import { domainOfType, type TlvName, type TlvValues } from "../../../data/tlv-layouts.ts";
 import { RelayDomain } from "../../../data/venues.ts";
 import { FrameBuilder } from "../../../rules/builder.ts";
-import { crc32, frameChecksum } from "../../../rules/crc32.ts";
+import { CRC32_TABLES, crc32, frameChecksum } from "../../../rules/crc32.ts";
 import {
   EXT_TLV_HEADER,
   EXTENDED_MARKER,
@@ -22,18 +22,8 @@ import { Role } from "../../transport/bus-control.ts";
  */
 const NATIVE_CRC_MIN = 56;
 
-/**
- * Slicing-by-16 tables of CRC-32 (rules/crc32.ts's, rebuilt here: that module keeps them private) for finishValue's
- * header bytes 8..27, hashed from the words it has just written instead of read back (the same register).
- */
-const HT = new Int32Array(256 * 16);
-for (let n = 0; n < 256; n++) {
-  let c = n;
-  for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
-  HT[n] = c;
-}
-for (let n = 0; n < 256; n++)
-  for (let s = 1; s < 16; s++) HT[s * 256 + n] = HT[HT[(s - 1) * 256 + n] & 0xff] ^ (HT[(s - 1) * 256 + n] >>> 8);
+/** rules/crc32.ts's slicing-by-16 tables, for finishValue's header bytes 8..27 hashed from the words it wrote. */
+const HT = CRC32_TABLES;
 
 /** CRC-32 continued from `crc` over five little-endian 32-bit words (crc32 over their 20 bytes). */
 function crcWords5(crc: number, w0: number, w1: number, w2: number, w3: number, w4: number): number {
