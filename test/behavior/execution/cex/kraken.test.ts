@@ -139,9 +139,15 @@ describe("KrakenExecutionClient against the replay venue", () => {
         reconciler.submit(order({ orderId: BigInt(100 + i), priceE8: 20_000n * E8, quantityE8: E8 })),
       ),
     );
-    const adds = venue.orders!.requests.filter((r) => r.method === "AddOrder");
+    const requests = venue.orders!.requests.filter((r) => r.method === "AddOrder");
+    // Concurrent requests may reach the venue out of nonce order under load: the late one is refused with
+    // EAPI:Invalid nonce (not acted on, retry-safe) and sent again with a new nonce. Never a rate-limit refusal.
+    expect(requests.filter((r) => r.error !== undefined).map((r) => r.error)).toEqual(
+      requests.filter((r) => r.error !== undefined).map(() => "EAPI:Invalid nonce"),
+    );
+    const adds = requests.filter((r) => r.error === undefined);
     expect(adds.length).toBe(n);
-    expect(adds.every((r) => r.error === undefined)).toBe(true);
+    expect(venue.orders!.placed).toBe(n);
     expect(adds.every((r) => r.levelAfter! <= 3_000_000n)).toBe(true);
     // 3 fit at once; each further one needs a unit decayed: at least (n - 3) x 50 ms between first and last arrival
     expect(adds[n - 1].atUs - adds[0].atUs).toBeGreaterThanOrEqual(BigInt((n - 3) * 50_000));
