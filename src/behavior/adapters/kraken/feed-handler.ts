@@ -11,8 +11,8 @@ import {
   scanRfc3339Ns,
 } from "../common/decimal-scan.ts";
 import type { MarketPublisher } from "../common/market-publisher.ts";
-import { type BookSide, KrakenBook, type KrakenLevel } from "./book.ts";
-import { E8_BAD, rfc3339, rfc3339Ms, scanE8, setU53, setU64Mul } from "./e8.ts";
+import { type BookSide, KrakenBook, KrakenLevel } from "./book.ts";
+import { E8_BAD, E8_WIDE, rfc3339, rfc3339Ms, scanE8, setU53, setU64Mul } from "./e8.ts";
 import { instrumentMeta, instrumentsFromV2Snapshot, type KrakenInstrument } from "./instrument-provider.ts";
 import { JsonCursor, parseJsonKeepNumbers } from "./json-cursor.ts";
 import { levelCrc, scanE8Crc, scanE8CrcTo, textDigitsCrc } from "./level-crc.ts";
@@ -80,6 +80,8 @@ export interface KrakenCounters {
   fastPath: number;
   /** ...and book messages a fast path began and left to the general path (another form, a snapshot, bad input). */
   fastFallbacks: number;
+  /** v1 book snapshots read by the snapshot fast path (`{"as":[..],"bs":[..]}` in Kraken's exact form). */
+  fastSnapshots: number;
 }
 
 interface ChannelInfo {
@@ -92,6 +94,7 @@ interface ChannelInfo {
 }
 
 const I64_MAX = (1n << 63n) - 1n;
+const U64_MAX = (1n << 64n) - 1n;
 /** 10^(6 - d): µs per unit of a time's d-th fraction digit. */
 const POW10_6 = [1e6, 1e5, 1e4, 1e3, 100, 10, 1];
 /** A v2 book update as Kraken writes it, up to its symbol (the fast path's first check). */
@@ -104,6 +107,11 @@ const V1_SUB_OK = '","status":"subscribed","subscription":{';
 const V1_SYS_HEAD = '{"connectionID":';
 const V1_SYS_MID = ',"event":"systemStatus","status":"';
 const FAST_MAX_LEVELS = 256;
+/** Levels a v1 snapshot may hold to be read by the snapshot fast path (Kraken's deepest book: 1000 a side). */
+const SNAP_MAX_LEVELS = 4096;
+const CH_CACHE = 64;
+const V1_SNAP_HEAD = ',{"as":[';
+const V1_SNAP_BIDS = ',"bs":[';
 const QUOTE = 34;
 const COMMA = 44;
 const LBRACE = 123;
@@ -130,6 +138,7 @@ export class KrakenFeedHandler {
     invalidations: 0,
     fastPath: 0,
     fastFallbacks: 0,
+    fastSnapshots: 0,
   };
   readonly books = new Map<string, KrakenBook>();
   readonly instruments: Map<string, KrakenInstrument>;
@@ -139,6 +148,13 @@ export class KrakenFeedHandler {
   /** The last channel a v1 message named, and its info (-1: none; reset whenever `channels` changes). */
   private lastChId = -1;
   private lastCh: ChannelInfo | undefined;
+  /**
+   * Channels recently named by v1 messages, direct-mapped by id & (CH_CACHE - 1) (book-1000 sessions alternate
+   * between their pairs, so the last channel alone rarely hits): id -1 is an empty slot. Entries are only ever ones
+   * `channels` holds; any change of `channels` empties the cache.
+   */
+  private readonly chCacheId: number[] = new Array(CH_CACHE).fill(-1);
+  private readonly chCacheInfo: (ChannelInfo | undefined)[] = new Array(CH_CACHE).fill(undefined);
   /** handle() tried this message's v1 fast path already (and fell back). */
   private v1FastTried = false;
   private readonly cur = new JsonCursor();
@@ -188,6 +204,7 @@ export class KrakenFeedHandler {
   /** A new connection: channel ids start over and every resync is answered by the new subscriptions. */
   resetSession(): void {
     this.channels.clear();
+    this.chCacheId.fill(-1);
     this.lastChId = -1;
     for (const b of this.books.values()) b.resyncPending = false;
   }
@@ -220,10 +237,17 @@ export class KrakenFeedHandler {
       let e = 1;
       for (let ch = text.charCodeAt(e); ch >= 48 && ch <= 57 && e < 16; ch = text.charCodeAt(++e))
         id = id * 10 + ch - 48;
-      const b = this.lastCh?.book;
-      if (id === this.lastChId && e > 1 && text.charCodeAt(e) === COMMA && b !== undefined) {
+      const slot = id & (CH_CACHE - 1);
+      const info =
+        id === this.lastChId ? this.lastCh : this.chCacheId[slot] === id ? this.chCacheInfo[slot] : undefined;
+      const b = info?.book;
+      if (e > 1 && text.charCodeAt(e) === COMMA && b !== undefined) {
         if (b.synced && b.priceDecimals >= 0 && b.qtyDecimals >= 0) {
-          if (this.v1UpdateFast(b, text, e, recvNs)) return;
+          if (this.v1UpdateFast(b, text, e, recvNs)) {
+            this.lastChId = id; // as v1Channel leaves it
+            this.lastCh = info;
+            return;
+          }
           this.counters.fastFallbacks++;
           this.v1FastTried = true; // the general path below reads it without trying again
         }
@@ -287,8 +311,12 @@ export class KrakenFeedHandler {
         if (Number.isInteger(depth) && depth > 0) this.bookFor(info.symbol, depth);
       }
       this.lastChId = -1;
+      this.chCacheId.fill(-1);
       this.channels.set(channelId, info);
     }
+    const slot = channelId & (CH_CACHE - 1);
+    this.chCacheId[slot] = channelId;
+    this.chCacheInfo[slot] = info;
     this.lastChId = channelId;
     this.lastCh = info;
     if (info.kind === "book") this.v1Book(info, text, recvNs);
@@ -301,6 +329,10 @@ export class KrakenFeedHandler {
     const c = this.cur;
     if (b.synced && b.priceDecimals >= 0 && b.qtyDecimals >= 0 && this.fast && !this.v1FastTried) {
       if (this.v1UpdateFast(b, text, c.i, recvNs)) return;
+      this.counters.fastFallbacks++;
+    }
+    if (this.fast && text.startsWith(V1_SNAP_HEAD, c.i)) {
+      if (this.v1SnapshotFast(b, text, c.i + V1_SNAP_HEAD.length, recvNs)) return;
       this.counters.fastFallbacks++;
     }
     this.beginMessage(b);
@@ -384,7 +416,11 @@ export class KrakenFeedHandler {
         if (us > this.msgTsUs) this.msgTsUs = us;
         else if (us < 0) {
           const ns = scanEpochSecondsNs(text, c.a, c.b); // more than 6 fraction digits: exact, slower
-          if (ns > this.msgTsNs) this.msgTsNs = ns;
+          if (ns > U64_MAX) {
+            // a time no u64 of ns holds (the frame's exchange_ts_ns): refused like a level out of range
+            this.levelReason = "OutOfRange";
+            this.levelError = true;
+          } else if (ns > this.msgTsNs) this.msgTsNs = ns;
         }
       }
       while (c.eat(44)) if (!c.skip()) return false; // "r" (republish) and anything newer
@@ -547,6 +583,103 @@ export class KrakenFeedHandler {
     this.counters.bookUpdates++;
     this.counters.fastPath++;
     this.finishUpdate(b, hasChecksum, checksum, recvNs);
+    return true;
+  }
+
+  /**
+   * v1 snapshot in Kraken's exact form, from `i` (after ',{"as":['): [["p","q","t"],..] asks strictly ascending,
+   * ',"bs":[' bids strictly descending, then '},' and no further object. Read in two phases as the update fast path:
+   * values, fraction digits and the latest level time first, without touching the book; any other form (a size 0,
+   * levels out of order or repeated, a 4th element, more than 6 fraction digits in a time, a value of 2^53 or more,
+   * more than SNAP_MAX_LEVELS levels) returns false before the book is cleared and the general path reads the message.
+   * The result is the general path's: the levels in order (pushed, not searched: they are sorted), the precision
+   * learnt as the widest fraction of the snapshot's texts, the time as the latest level time.
+   */
+  private v1SnapshotFast(b: KrakenBook, text: string, i: number, recvNs: bigint): boolean {
+    const P = this.chP;
+    const S = this.chS;
+    let n = 0;
+    let nAsks = 0;
+    let pd = -1;
+    let qd = -1;
+    let tsUs = 0;
+    for (let side = 0; side < 2; side++) {
+      const bid = side === 1;
+      let prev = -1;
+      if (text.charCodeAt(i) === RBRACKET) i++;
+      else {
+        for (;;) {
+          if (text.charCodeAt(i) !== LBRACKET || text.charCodeAt(i + 1) !== QUOTE) return false;
+          const p = snapE8(text, i + 2);
+          i = levelCrc.end;
+          if (p < 0 || text.charCodeAt(i) !== QUOTE || text.charCodeAt(i + 1) !== COMMA) return false;
+          if (text.charCodeAt(i + 2) !== QUOTE) return false;
+          if (prev >= 0 && (bid ? p >= prev : p <= prev)) return false;
+          prev = p;
+          if (levelCrc.fd > pd) pd = levelCrc.fd;
+          const q = snapE8(text, i + 3);
+          i = levelCrc.end;
+          if (q <= 0 || text.charCodeAt(i) !== QUOTE || text.charCodeAt(i + 1) !== COMMA) return false;
+          if (text.charCodeAt(i + 2) !== QUOTE) return false;
+          if (levelCrc.fd > qd) qd = levelCrc.fd;
+          // time: as v1UpdateFast reads it
+          let e = i + 3;
+          let sec = 0;
+          let ch = text.charCodeAt(e);
+          for (; ch >= 48 && ch <= 57; ch = text.charCodeAt(++e)) sec = sec * 10 + ch - 48;
+          let frac = 0;
+          let fd = 0;
+          if (ch === 46) {
+            for (ch = text.charCodeAt(++e); ch >= 48 && ch <= 57; ch = text.charCodeAt(++e)) {
+              if (fd === 6) return false;
+              frac = frac * 10 + ch - 48;
+              fd++;
+            }
+          }
+          if (ch !== QUOTE || sec > 9e9 || e === i + 3) return false;
+          const us = sec * 1e6 + frac * POW10_6[fd];
+          if (us > tsUs) tsUs = us;
+          if (text.charCodeAt(e + 1) !== RBRACKET || n === SNAP_MAX_LEVELS) return false;
+          P[n] = p;
+          S[n] = q;
+          n++;
+          const next = text.charCodeAt(e + 2);
+          i = e + 3;
+          if (next === RBRACKET) break;
+          if (next !== COMMA) return false;
+        }
+      }
+      if (side === 0) {
+        if (!text.startsWith(V1_SNAP_BIDS, i)) return false;
+        i += V1_SNAP_BIDS.length;
+        nAsks = n;
+      }
+    }
+    if (text.charCodeAt(i) !== RBRACE || text.charCodeAt(i + 1) !== COMMA || text.charCodeAt(i + 2) === LBRACE) {
+      return false;
+    }
+    // phase 2
+    this.beginMessage(b);
+    b.clear();
+    b.priceDecimals = -1;
+    b.qtyDecimals = -1;
+    b.priceDecimals = pd;
+    b.qtyDecimals = qd;
+    const depth = b.depth;
+    const asks = b.asks.levels;
+    const bids = b.bids.levels;
+    for (let k = 0; k < nAsks && k < depth; k++) asks.push(new KrakenLevel(P[k], undefined, S[k], undefined, 0, 0, -1));
+    for (let k = nAsks; k < n && k - nAsks < depth; k++) {
+      bids.push(new KrakenLevel(P[k], undefined, S[k], undefined, 0, 0, -1));
+    }
+    if (tsUs > 0) {
+      const ms = Math.floor(tsUs / 1000);
+      this.tsMs = ms;
+      this.tsSub = (tsUs - ms * 1000) * 1000;
+    }
+    this.counters.bookSnapshots++;
+    this.counters.fastSnapshots++;
+    this.finishSnapshot(b, recvNs);
     return true;
   }
 
@@ -1024,6 +1157,7 @@ export class KrakenFeedHandler {
     const kind = name === "book" ? "book" : name === "trade" ? "trade" : undefined;
     if (kind) {
       this.lastChId = -1;
+      this.chCacheId.fill(-1);
       this.channels.set(channelId, { kind, symbol });
     }
     if (kind === "book") {
@@ -1062,6 +1196,7 @@ export class KrakenFeedHandler {
         const kind = name === "book" ? "book" : name === "trade" ? "trade" : undefined;
         if (kind && m.channelID !== undefined) {
           this.lastChId = -1;
+          this.chCacheId.fill(-1);
           this.channels.set(Number(m.channelID), { kind, symbol });
         }
         if (kind === "book") {
@@ -1504,6 +1639,19 @@ export class KrakenFeedHandler {
 }
 
 /** A non-negative integer of at most 10 digits s[a, b) (a checksum), NaN otherwise. */
+/**
+ * A snapshot level's value from s[start] as an exact e8 Number, its end in levelCrc.end and its fraction digit count
+ * in levelCrc.fd: scanE8CrcTo, and scanE8 over the same run when it has more than 15 significant digits (trailing
+ * zeros count: "16666666.00000000"), which gives the exact Number below 2^53; negative: refused or 2^53 and more.
+ */
+function snapE8(s: string, start: number): number {
+  const v = scanE8CrcTo(s, start, 8, 0, 0);
+  if (v !== E8_WIDE) return v;
+  const end = levelCrc.end;
+  levelCrc.fd = fractionDigits(s, start, end);
+  return scanE8(s, start, end);
+}
+
 function digitsValue(s: string, a: number, b: number): number {
   if (b <= a || b - a > 10) return Number.NaN;
   let v = 0;

@@ -53,8 +53,11 @@ export function crcByte(c: number, byte: number): number {
   return ZT[(c ^ byte) & 0xff] ^ (c >>> 8);
 }
 
-/** Per level: g (register from 0) and length of its checksum bytes; written by the functions below (end: scanE8CrcTo). */
-export const levelCrc = { g: 0, len: 0, end: 0 };
+/**
+ * Per level: g (register from 0) and length of its checksum bytes; written by the functions below (end, and fd: the
+ * number of fraction digits of the text read, by scanE8CrcTo when it returns a value).
+ */
+export const levelCrc = { g: 0, len: 0, end: 0, fd: 0 };
 
 /**
  * g and length of the checksum digits of the decimal text s[a, b) written with `decimals` fraction digits (point
@@ -233,6 +236,7 @@ export function scanE8CrcTo(s: string, start: number, decimals: number, g0: numb
     }
   }
   levelCrc.end = i;
+  levelCrc.fd = fd;
   endDigits(c, len, started, decimals - fd);
   const x = v * POW10[fd >= 8 ? 0 : 8 - fd];
   return x <= MAX_SAFE ? x : E8_WIDE;

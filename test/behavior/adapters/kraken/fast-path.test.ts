@@ -56,7 +56,7 @@ function side(api: KrakenApi, depth: number, fastPaths: boolean): Side {
 }
 
 function counters(h: KrakenFeedHandler): Record<string, number> {
-  const { fastPath: _f, fastFallbacks: _b, ...rest } = h.counters;
+  const { fastPath: _f, fastFallbacks: _b, fastSnapshots: _s, ...rest } = h.counters;
   return rest;
 }
 
@@ -92,9 +92,19 @@ function compare(api: KrakenApi, depth: number, messages: string[], everyMessage
 }
 
 const CASES = [
-  { name: "v1 book-10", file: V1_BOOK10, api: "v1" as const, depth: 10, updates: 979 },
-  { name: "v2 book-10", file: V2_BOOK10, api: "v2" as const, depth: 10, updates: 509 },
-  { name: "v1 book-1000, 10 pairs", file: V1_BOOK1000, api: "v1" as const, depth: 1000, updates: 4269 },
+  { name: "v1 book-10", file: V1_BOOK10, api: "v1" as const, depth: 10, updates: 979, snapshots: 1, fallbacks: 0 },
+  { name: "v2 book-10", file: V2_BOOK10, api: "v2" as const, depth: 10, updates: 509, snapshots: 0, fallbacks: 0 },
+  // book-1000: the XBT/CHF and XMR/USD snapshots hold a size of 2^53 e8 or more (9999999997, 99999997): bigints,
+  // the general path
+  {
+    name: "v1 book-1000, 10 pairs",
+    file: V1_BOOK1000,
+    api: "v1" as const,
+    depth: 1000,
+    updates: 4269,
+    snapshots: 8,
+    fallbacks: 2,
+  },
 ];
 
 describe("fast paths: the captures", () => {
@@ -102,7 +112,8 @@ describe("fast paths: the captures", () => {
     test(`${c.name}: every update by the fast path, same frames, counters and books as the general path`, () => {
       const h = compare(c.api, c.depth, texts(c.file), c.depth === 10);
       expect(h.counters.fastPath).toBe(c.updates);
-      expect(h.counters.fastFallbacks).toBe(0);
+      expect(h.counters.fastSnapshots).toBe(c.snapshots);
+      expect(h.counters.fastFallbacks).toBe(c.fallbacks);
       expect(h.counters.checksumMismatches).toBe(0);
     });
   }
@@ -178,6 +189,46 @@ describe("fast paths: mutated captured messages (fast-check)", () => {
       // both outcomes were exercised: mutations the template refuses, and ones it reads (a changed digit: mismatch)
       expect(fellBack).toBeGreaterThan(30);
       expect(fastAfter).toBeGreaterThan(0);
+    });
+  }
+});
+
+describe("fast paths: mutated captured v1 snapshots (fast-check)", () => {
+  // book-10 (XBT/USD) and one pair of the book-1000 session (ADA/XBT, 2 x 1000 levels), each with its first updates
+  const book10 = texts(V1_BOOK10);
+  const deep = texts(V1_BOOK1000);
+  const adaChannel = deep.find((t) => t.includes('"as":') && t.endsWith('"ADA/XBT"]'))?.match(/^\[(\d+),/)?.[1] ?? "";
+  const sessions = [
+    { name: "book-10", depth: 10, msgs: book10.slice(0, 40) },
+    {
+      name: "book-1000 ADA/XBT",
+      depth: 1000,
+      msgs: [
+        ...deep.filter((t) => t.includes('"subscriptionStatus"') && t.includes('"ADA/XBT"')),
+        ...deep.filter((t) => t.startsWith(`[${adaChannel},`)).slice(0, 12),
+      ],
+    },
+  ];
+  for (const c of sessions) {
+    test(`${c.name}: a mutated snapshot and the updates after it give the same frames, counters and books`, () => {
+      const at = c.msgs.findIndex((t) => t.includes('"as":'));
+      expect(at).toBeGreaterThanOrEqual(0);
+      expect(compare("v1", c.depth, c.msgs).counters.fastSnapshots).toBe(1);
+      let fellBack = 0;
+      let fast = 0;
+      fc.assert(
+        fc.property(mutation, (m) => {
+          const msgs = [...c.msgs];
+          msgs[at] = mutate(msgs[at], m);
+          const h = compare("v1", c.depth, msgs);
+          if (h.counters.fastSnapshots === 1) fast++;
+          else fellBack++;
+        }),
+        { numRuns: c.depth === 10 ? 300 : 60 },
+      );
+      // both outcomes: mutations the template refuses, and ones it reads (a changed digit, a cut in a level's number)
+      expect(fellBack).toBeGreaterThan(5);
+      expect(fast).toBeGreaterThan(0);
     });
   }
 });
