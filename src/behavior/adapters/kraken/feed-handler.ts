@@ -119,6 +119,33 @@ const RBRACE = 125;
 const LBRACKET = 91;
 const RBRACKET = 93;
 
+/** Where scanV1TimeUs stopped: the index of the time's closing quote. */
+let v1TimeEnd = 0;
+
+/**
+ * A v1 level time from `start` (after its opening quote): seconds, an optional point and up to 6 digits, as integer
+ * µs (scanEpochMicros's value), in the same pass that finds the closing quote (left in v1TimeEnd). -1 for anything
+ * else -- empty, more digits, seconds beyond 9e9 (µs past 2^53) -- so the fast path falls back to the general one.
+ */
+function scanV1TimeUs(text: string, start: number): number {
+  let e = start;
+  let sec = 0;
+  let ch = text.charCodeAt(e);
+  for (; ch >= 48 && ch <= 57; ch = text.charCodeAt(++e)) sec = sec * 10 + ch - 48;
+  let frac = 0;
+  let fd = 0;
+  if (ch === 46) {
+    for (ch = text.charCodeAt(++e); ch >= 48 && ch <= 57; ch = text.charCodeAt(++e)) {
+      if (fd === 6) return -1;
+      frac = frac * 10 + ch - 48;
+      fd++;
+    }
+  }
+  if (ch !== QUOTE || sec > 9e9 || e === start) return -1;
+  v1TimeEnd = e;
+  return sec * 1e6 + frac * POW10_6[fd];
+}
+
 export class KrakenFeedHandler {
   readonly counters: KrakenCounters = {
     messages: 0,
@@ -517,23 +544,9 @@ export class KrakenFeedHandler {
               i = levelCrc.end;
               if (q < 0 || text.charCodeAt(i) !== QUOTE || text.charCodeAt(i + 1) !== COMMA) return false;
               if (text.charCodeAt(i + 2) !== QUOTE) return false;
-              // time: seconds, point, up to 6 digits, as integer µs (scanEpochMicros's value, in the same pass that
-              // finds the quote); more digits, seconds beyond 9e9 (µs past 2^53) or anything else: general path
-              let e = i + 3;
-              let sec = 0;
-              let ch = text.charCodeAt(e);
-              for (; ch >= 48 && ch <= 57; ch = text.charCodeAt(++e)) sec = sec * 10 + ch - 48;
-              let frac = 0;
-              let fd = 0;
-              if (ch === 46) {
-                for (ch = text.charCodeAt(++e); ch >= 48 && ch <= 57; ch = text.charCodeAt(++e)) {
-                  if (fd === 6) return false;
-                  frac = frac * 10 + ch - 48;
-                  fd++;
-                }
-              }
-              if (ch !== QUOTE || sec > 9e9) return false;
-              const us = sec * 1e6 + frac * POW10_6[fd];
+              const us = scanV1TimeUs(text, i + 3);
+              if (us < 0) return false;
+              const e = v1TimeEnd;
               if (us > tsUs) tsUs = us;
               i = e + 1;
               if (text.charCodeAt(i) !== RBRACKET) {
@@ -622,22 +635,9 @@ export class KrakenFeedHandler {
           if (q <= 0 || text.charCodeAt(i) !== QUOTE || text.charCodeAt(i + 1) !== COMMA) return false;
           if (text.charCodeAt(i + 2) !== QUOTE) return false;
           if (levelCrc.fd > qd) qd = levelCrc.fd;
-          // time: as v1UpdateFast reads it
-          let e = i + 3;
-          let sec = 0;
-          let ch = text.charCodeAt(e);
-          for (; ch >= 48 && ch <= 57; ch = text.charCodeAt(++e)) sec = sec * 10 + ch - 48;
-          let frac = 0;
-          let fd = 0;
-          if (ch === 46) {
-            for (ch = text.charCodeAt(++e); ch >= 48 && ch <= 57; ch = text.charCodeAt(++e)) {
-              if (fd === 6) return false;
-              frac = frac * 10 + ch - 48;
-              fd++;
-            }
-          }
-          if (ch !== QUOTE || sec > 9e9 || e === i + 3) return false;
-          const us = sec * 1e6 + frac * POW10_6[fd];
+          const us = scanV1TimeUs(text, i + 3);
+          if (us < 0) return false;
+          const e = v1TimeEnd;
           if (us > tsUs) tsUs = us;
           if (text.charCodeAt(e + 1) !== RBRACKET || n === SNAP_MAX_LEVELS) return false;
           P[n] = p;
