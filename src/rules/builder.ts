@@ -167,6 +167,17 @@ export class FrameBuilder {
 
   /** Appends a TLV from raw value bytes (unknown or experimental types, or forwarding). */
   addRaw(type: number, value: Uint8Array, extended = false): this {
+    const at = this.addInPlace(type, value.length, extended);
+    this.buf.set(value, at);
+    return this;
+  }
+
+  /**
+   * Appends a TLV of `type` with `size` value bytes that the caller writes itself before finish(), at the returned
+   * offset of `bytes` (or through `view`): a collector that writes a value straight from what it parsed skips the
+   * copy addRaw makes. Take `bytes`/`view` after this call (a frame that grows replaces the buffer).
+   */
+  addInPlace(type: number, size: number, extended = false): number {
     if (!(type >= 1 && type <= 254) || type !== Math.floor(type)) {
       throw new EncodeError({
         code: "InvalidTlvType",
@@ -176,10 +187,19 @@ export class FrameBuilder {
       });
     }
     this.checkDomain(type);
-    const at = this.reserve(type, value.length, extended || value.length > 255);
-    this.buf.set(value, at);
-    this.pos = at + value.length;
-    return this;
+    const at = this.reserve(type, size, extended || size > 255);
+    this.pos = at + size;
+    return at;
+  }
+
+  /** The buffer the current frame is built in (for addInPlace; replaced when a frame grows it). */
+  get bytes(): Uint8Array {
+    return this.buf;
+  }
+
+  /** A DataView over `bytes`. */
+  get view(): DataView {
+    return this.dv;
   }
 
   /** Completes the frame: payload size, sequence, checksum. Returns a view valid until the next begin(). */
@@ -218,7 +238,7 @@ export class FrameBuilder {
     if (size > 0xffff) {
       throw new EncodeError({
         code: "TlvTooLarge",
-        message: `TLV type ${type} value of ${size} bytes exceeds the extended form's 65,535`,
+        message: `TLV type ${type} value of ${size} bytes does not fit: over the extended form's 65,535`,
         facts: { tlv_type: type, size, max: 0xffff },
       });
     }

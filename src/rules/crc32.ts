@@ -8,9 +8,7 @@
  * Bun.hash.crc32 costs ~26 ns per call whatever the length (native call overhead), so two calls per frame (the
  * checksum field is skipped) lose to JS at Trade size, and a subarray to call it on costs another ~29 ns.
  */
-/** The 16 slicing tables, table k at [256 k, 256 k + 256): for callers that hash words they hold in registers. */
-export const CRC32_TABLES = new Int32Array(256 * 16);
-const TABLE = CRC32_TABLES;
+const TABLE = new Int32Array(256 * 16);
 for (let n = 0; n < 256; n++) {
   let c = n;
   for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;

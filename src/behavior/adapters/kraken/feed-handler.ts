@@ -212,10 +212,6 @@ export class KrakenFeedHandler {
   private readonly chL: number[] = [];
   /** levelE8's bigint, when its value is 2^53 or more. */
   private levelBig: bigint | undefined;
-  /** The book whose instrument id the publisher's value buffer holds (at valueIdAt of valueIdBuf). */
-  private valueIdOf: KrakenBook | undefined;
-  private valueIdBuf: Uint8Array | undefined;
-  private valueIdAt = -1;
   /** Deep books: the last level of each side's published view before the message (undefined: view not full). */
   private bidEdge: KrakenLevel | undefined;
   private askEdge: KrakenLevel | undefined;
@@ -1571,13 +1567,7 @@ export class KrakenFeedHandler {
     const o = pub.beginValue(TlvType.BookDelta, size);
     const v = pub.valueBytes;
     const dv = pub.valueView;
-    if (this.valueIdOf !== b || this.valueIdBuf !== v || this.valueIdAt !== o) {
-      // the instrument id stays in the publisher's buffer until another instrument's value is written there
-      v.set(b.id.bytes, o);
-      this.valueIdOf = b;
-      this.valueIdBuf = v;
-      this.valueIdAt = o;
-    }
+    v.set(b.id.bytes, o);
     if (this.tsMs > 0) setU64Mul(dv, o + 32, this.tsMs, 1_000_000, this.tsSub);
     else if (this.tsBig > 0n) dv.setBigUint64(o + 32, this.tsBig, true);
     else dv.setBigUint64(o + 32, recvNs, true);
@@ -1608,7 +1598,6 @@ export class KrakenFeedHandler {
     const o = pub.beginValue(TlvType.Trade, 64);
     const dv = pub.valueView;
     pub.valueBytes.set(id.bytes, o);
-    this.valueIdOf = undefined;
     setU53(dv, o + 32, price);
     setU53(dv, o + 40, size);
     setU64Mul(dv, o + 48, us, 1000, 0);

@@ -48,9 +48,9 @@ describe("MarketPublisher: values written in place", () => {
               a.publishRaw(TlvType.Trade, "Trade", bytes, 7n);
               b.publishRaw(TlvType.Trade, "Trade", bytes, 7n);
             } else {
-              const at = a.beginValue(TlvType.Trade, bytes.length);
+              const at = a.beginValue(TlvType.Trade, bytes.length, 7n);
               a.valueBytes.set(bytes, at);
-              a.finishValue("Trade", 7n);
+              a.finishValue("Trade");
               b.publishRaw(TlvType.Trade, "Trade", bytes, 7n);
             }
           }
@@ -80,9 +80,9 @@ describe("MarketPublisher: values written in place", () => {
     for (let size = 0; size <= 600; size++) {
       const bytes = new Uint8Array(size);
       for (let i = 0; i < size; i++) bytes[i] = (i * 151 + size * 7 + 3) & 0xff;
-      const at = a.beginValue(TlvType.Trade, size);
+      const at = a.beginValue(TlvType.Trade, size, 0xfedcba9876543210n);
       a.valueBytes.set(bytes, at);
-      a.finishValue("Trade", 0xfedcba9876543210n);
+      a.finishValue("Trade");
       b.publishRaw(TlvType.Trade, "Trade", bytes, 0xfedcba9876543210n);
       const f = got[got.length - 1];
       expect(f).toEqual(want[want.length - 1]);
