@@ -27,18 +27,20 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import {
   BenchError,
-  cpuMs,
+  cpuMsPerMillion,
   type Endpoint,
   LineChild,
   machine,
   median,
+  medianLatency,
   type Percentiles,
-  type PubDone,
   procStatusKb,
   REPO,
   RelayWorker,
+  type RunResult,
   round2,
-  type SubDone,
+  runToDone,
+  startPublisher,
 } from "./lib/relay-workers.ts";
 import { findNatsServer } from "./relay.ts";
 
@@ -79,19 +81,13 @@ interface Plan {
   window: number;
 }
 
-interface Measurement {
+/** A run of bench/lib/relay-workers.ts (one subscriber connection: `received` is its count). */
+interface Measurement extends Omit<RunResult, "received"> {
   path: Path;
   mode: Mode;
   round: number;
   frames: number;
-  msgPerSec: number;
-  /** Microseconds, publisher send -> subscriber receive (latency mode). */
-  latencyUs: Percentiles | null;
-  sequenceErrors: number;
-  badFrames: number;
   received: number;
-  /** CPU ms per process during the measurement. */
-  cpuMs: Record<string, number>;
 }
 
 interface Side {
@@ -224,18 +220,12 @@ async function measure(plan: Plan, setup: Setup, path: Path, mode: Mode, round: 
     );
     workers.push(sub);
     await sub.next("ready", 15_000);
-    const pub = new RelayWorker(
-      { worker: "pub", to, frames, rate: mode === "latency" ? plan.rate : 0, window: plan.window },
-      `${path} pub`,
-    );
-    workers.push(pub);
-    await pub.next("ready", 15_000);
-    sub.onProgress = (n) => pub.tell({ cmd: "ack", n });
+    const rate = mode === "latency" ? plan.rate : 0;
+    const pub = await startPublisher({ to, frames, rate, window: plan.window }, `${path} pub`, sub, workers);
 
     const procs = setup.processes[path];
     const pids: Record<string, number> = { pub: pub.proc.pid, sub: sub.proc.pid };
     for (const [name, c] of Object.entries(procs)) pids[name] = c.proc.pid;
-    const cpu0 = Object.fromEntries(Object.entries(pids).map(([name, pid]) => [name, cpuMs(pid)]));
     const sample = () => {
       for (const [name, c] of Object.entries(procs)) {
         const r = (setup.rss[name] ??= { peakKb: 0, anonKb: 0 });
@@ -243,37 +233,8 @@ async function measure(plan: Plan, setup: Setup, path: Path, mode: Mode, round: 
         r.anonKb = Math.max(r.anonKb, procStatusKb(c.proc.pid, "RssAnon"));
       }
     };
-    const sampler = setInterval(sample, 20);
-
-    pub.tell({ cmd: "go" });
-    // Generous bounds, never reached on a sane machine: paced runs take frames / rate; max rate is > 20k msg/s.
-    const within = mode === "latency" ? (frames / plan.rate) * 1000 + 30_000 : 60_000 + frames / 10;
-    const [subDone, pubDone] = await Promise.all([
-      sub.next<SubDone>("done", within),
-      pub.next<PubDone>("done", within),
-    ]);
-    clearInterval(sampler);
-    sample();
-    const cpu = Object.fromEntries(Object.entries(pids).map(([name, pid]) => [name, cpuMs(pid) - cpu0[name]]));
-    const lat = subDone.latencyNs;
-    return {
-      path,
-      mode,
-      round,
-      frames,
-      msgPerSec: Math.round(frames / ((subDone.tDone - pubDone.t0) / 1e9)),
-      latencyUs: lat && {
-        p50: round2(lat.p50 / 1000),
-        p99: round2(lat.p99 / 1000),
-        p999: round2(lat.p999 / 1000),
-        max: round2(lat.max / 1000),
-        samples: lat.samples,
-      },
-      sequenceErrors: subDone.sequenceErrors,
-      badFrames: subDone.badFrames + pubDone.refused,
-      received: subDone.received[0],
-      cpuMs: cpu,
-    };
+    const run = await runToDone(pub, sub, { frames, rate }, pids, sample, sample);
+    return { path, mode, round, frames, ...run, received: run.received[0] };
   } finally {
     await Promise.all(workers.map((w) => w.end()));
   }
@@ -282,22 +243,13 @@ async function measure(plan: Plan, setup: Setup, path: Path, mode: Mode, round: 
 function summarise(ms: Measurement[]): Side {
   const tput = ms.filter((m) => m.mode === "throughput");
   const latencyRounds = ms.filter((m) => m.mode === "latency").map((m) => m.latencyUs);
-  const got = latencyRounds.filter((x): x is Percentiles => x !== null);
-  const cpu: Record<string, number[]> = {};
-  for (const m of tput) for (const [k, v] of Object.entries(m.cpuMs)) (cpu[k] ??= []).push((v / m.frames) * 1e6);
   return {
     throughputMsgPerSec: tput.length ? median(tput.map((m) => m.msgPerSec)) : null,
     throughputRounds: tput.map((m) => m.msgPerSec),
-    latencyUs: got.length
-      ? {
-          p50: median(got.map((x) => x.p50)),
-          p99: median(got.map((x) => x.p99)),
-          p999: median(got.map((x) => x.p999)),
-        }
-      : null,
+    latencyUs: medianLatency(latencyRounds),
     latencyRounds,
     allFramesReceived: ms.every((m) => m.sequenceErrors === 0 && m.badFrames === 0 && m.received === m.frames),
-    cpuMsPerMillionMsg: Object.fromEntries(Object.entries(cpu).map(([k, v]) => [k, Math.round(median(v))])),
+    cpuMsPerMillionMsg: cpuMsPerMillion(tput),
   };
 }
 

@@ -10,8 +10,6 @@
  */
 
 import { heapStats } from "bun:jsc";
-import { mkdirSync, writeFileSync } from "node:fs";
-import { cpus } from "node:os";
 import { join } from "node:path";
 import { Packr, REUSE_BUFFER_MODE } from "msgpackr";
 import protobuf from "protobufjs";
@@ -24,6 +22,7 @@ import { ErrorCode } from "../src/rules/error-codes.ts";
 import { HEADER_SIZE, MAGIC, PROTOCOL_VERSION } from "../src/rules/header.ts";
 import { FrameParser } from "../src/rules/parser.ts";
 import { tlvView } from "../src/rules/tlv-view.ts";
+import { machine, median, writeResults } from "./lib/results.ts";
 
 export interface BenchCodecOptions {
   /** ~0.1 s per case instead of ~0.7 s: a smoke run, numbers are rough. */
@@ -43,6 +42,17 @@ interface Case {
   run(n: number): number;
   /** Throws if the last run did not produce the expected field values. */
   verify(): void;
+}
+
+/**
+ * The cases of one implementation: `c("trade build-ts", verify, run)` is the case whose frame and op are the words of
+ * its name. Every case brings its own run function, so each timed loop stays a call site with one callee.
+ */
+function caseOf(impl: Case["impl"]) {
+  return (name: string, verify: () => void, run: (n: number) => number): Case => {
+    const [frame, op] = name.split(" ") as [Case["frame"], Case["op"]];
+    return { name, frame, op, impl, run, verify };
+  };
 }
 
 // ---- the messages --------------------------------------------------------------------------------------------
@@ -157,67 +167,35 @@ function codecCases(): Case[] {
     parse();
   }
 
+  const verifyBuiltTrade = () => checkBuilt(tradeFrame.length, () => parseTradeWith(built));
+  const verifyBuiltBook = () => checkBuilt(bookFrame.length, () => parseBookWith(built));
+  const c = caseOf("codec");
   return [
-    {
-      name: "trade build",
-      frame: "trade",
-      op: "build",
-      impl: "codec",
-      run(n) {
-        let bytes = 0;
-        for (let i = 0; i < n; i++) bytes += (built = builder.begin().add("Trade", TRADE).finish()).length;
-        return bytes;
-      },
-      verify: () => checkBuilt(tradeFrame.length, () => parseTradeWith(built)),
-    },
-    {
-      name: "trade build-ts",
-      frame: "trade",
-      op: "build-ts",
-      impl: "codec",
-      run(n) {
-        let bytes = 0;
-        for (let i = 0; i < n; i++) bytes += (built = builder.begin(FRAME_TS).add("Trade", TRADE).finish()).length;
-        return bytes;
-      },
-      verify: () => checkBuilt(tradeFrame.length, () => parseTradeWith(built)),
-    },
-    {
-      name: "trade parse",
-      frame: "trade",
-      op: "parse",
-      impl: "codec",
-      run(n) {
-        let ok = 0;
-        for (let i = 0; i < n; i++) ok += parseTradeWith(tradeFrame);
-        return ok;
-      },
-      verify: verifyTrade,
-    },
-    {
-      name: "book build",
-      frame: "book",
-      op: "build",
-      impl: "codec",
-      run(n) {
-        let bytes = 0;
-        for (let i = 0; i < n; i++) bytes += (built = builder.begin().add("OrderBook", BOOK).finish()).length;
-        return bytes;
-      },
-      verify: () => checkBuilt(bookFrame.length, () => parseBookWith(built)),
-    },
-    {
-      name: "book parse",
-      frame: "book",
-      op: "parse",
-      impl: "codec",
-      run(n) {
-        let ok = 0;
-        for (let i = 0; i < n; i++) ok += parseBookWith(bookFrame);
-        return ok;
-      },
-      verify: verifyBook,
-    },
+    c("trade build", verifyBuiltTrade, (n) => {
+      let bytes = 0;
+      for (let i = 0; i < n; i++) bytes += (built = builder.begin().add("Trade", TRADE).finish()).length;
+      return bytes;
+    }),
+    c("trade build-ts", verifyBuiltTrade, (n) => {
+      let bytes = 0;
+      for (let i = 0; i < n; i++) bytes += (built = builder.begin(FRAME_TS).add("Trade", TRADE).finish()).length;
+      return bytes;
+    }),
+    c("trade parse", verifyTrade, (n) => {
+      let ok = 0;
+      for (let i = 0; i < n; i++) ok += parseTradeWith(tradeFrame);
+      return ok;
+    }),
+    c("book build", verifyBuiltBook, (n) => {
+      let bytes = 0;
+      for (let i = 0; i < n; i++) bytes += (built = builder.begin().add("OrderBook", BOOK).finish()).length;
+      return bytes;
+    }),
+    c("book parse", verifyBook, (n) => {
+      let ok = 0;
+      for (let i = 0; i < n; i++) ok += parseBookWith(bookFrame);
+      return ok;
+    }),
   ];
 
   function parseTradeWith(frame: Uint8Array): number {
@@ -430,67 +408,33 @@ function dataViewCases(): Case[] {
     const copy = built.slice();
     parse(copy, new DataView(copy.buffer));
   };
+  const c = caseOf("dataview");
   return [
-    {
-      name: "trade build",
-      frame: "trade",
-      op: "build",
-      impl: "dataview",
-      run(n) {
-        let bytes = 0;
-        for (let i = 0; i < n; i++) bytes += (built = buildTrade(TRADE)).length;
-        return bytes;
-      },
-      verify: reparse(parseTrade),
-    },
-    {
-      name: "trade build-ts",
-      frame: "trade",
-      op: "build-ts",
-      impl: "dataview",
-      run(n) {
-        let bytes = 0;
-        for (let i = 0; i < n; i++) bytes += (built = buildTrade(TRADE, FRAME_TS)).length;
-        return bytes;
-      },
-      verify: reparse(parseTrade),
-    },
-    {
-      name: "trade parse",
-      frame: "trade",
-      op: "parse",
-      impl: "dataview",
-      run(n) {
-        let ok = 0;
-        for (let i = 0; i < n; i++) ok += parseTrade(tradeFrame, tradeDv);
-        return ok;
-      },
-      verify: verifyTrade,
-    },
-    {
-      name: "book build",
-      frame: "book",
-      op: "build",
-      impl: "dataview",
-      run(n) {
-        let bytes = 0;
-        for (let i = 0; i < n; i++) bytes += (built = buildBook(BOOK)).length;
-        return bytes;
-      },
-      verify: reparse(parseBook),
-    },
-    {
-      name: "book parse",
-      frame: "book",
-      op: "parse",
-      impl: "dataview",
-      run(n) {
-        let ok = 0;
-        for (let i = 0; i < n; i++) ok += parseBook(bookFrame, bookDv);
-        return ok;
-      },
-      verify: verifyBook,
-    },
+    c("trade build", reparse(parseTrade), (n) => {
+      let bytes = 0;
+      for (let i = 0; i < n; i++) bytes += (built = buildTrade(TRADE)).length;
+      return bytes;
+    }),
+    c("trade build-ts", reparse(parseTrade), (n) => {
+      let bytes = 0;
+      for (let i = 0; i < n; i++) bytes += (built = buildTrade(TRADE, FRAME_TS)).length;
+      return bytes;
+    }),
+    c("trade parse", verifyTrade, (n) => {
+      let ok = 0;
+      for (let i = 0; i < n; i++) ok += parseTrade(tradeFrame, tradeDv);
+      return ok;
+    }),
+    c("book build", reparse(parseBook), (n) => {
+      let bytes = 0;
+      for (let i = 0; i < n; i++) bytes += (built = buildBook(BOOK)).length;
+      return bytes;
+    }),
+    c("book parse", verifyBook, (n) => {
+      let ok = 0;
+      for (let i = 0; i < n; i++) ok += parseBook(bookFrame, bookDv);
+      return ok;
+    }),
   ];
 }
 
@@ -553,13 +497,13 @@ function msgpackrCases(): Case[] {
     consumeLevels(m.bids, m.asks);
     return 1;
   }
+  // the two build loops differ only in the message: kept apart so that each timed loop sees one message shape
+  const c = caseOf("msgpackr");
   return [
-    {
-      name: "trade build",
-      frame: "trade",
-      op: "build",
-      impl: "msgpackr",
-      run(n) {
+    c(
+      "trade build",
+      () => parseTrade(reusedBytes(built as Reused)),
+      (n) => {
         let bytes = 0;
         for (let i = 0; i < n; i++) {
           tradeMsg.sequence = sequence++;
@@ -570,26 +514,16 @@ function msgpackrCases(): Case[] {
         }
         return bytes;
       },
-      verify: () => parseTrade(reusedBytes(built as Reused)),
-    },
-    {
-      name: "trade parse",
-      frame: "trade",
-      op: "parse",
-      impl: "msgpackr",
-      run(n) {
-        let ok = 0;
-        for (let i = 0; i < n; i++) ok += parseTrade(tradeBytes);
-        return ok;
-      },
-      verify: verifyTrade,
-    },
-    {
-      name: "book build",
-      frame: "book",
-      op: "build",
-      impl: "msgpackr",
-      run(n) {
+    ),
+    c("trade parse", verifyTrade, (n) => {
+      let ok = 0;
+      for (let i = 0; i < n; i++) ok += parseTrade(tradeBytes);
+      return ok;
+    }),
+    c(
+      "book build",
+      () => parseBook(reusedBytes(built as Reused)),
+      (n) => {
         let bytes = 0;
         for (let i = 0; i < n; i++) {
           bookMsg.sequence = sequence++;
@@ -600,20 +534,12 @@ function msgpackrCases(): Case[] {
         }
         return bytes;
       },
-      verify: () => parseBook(reusedBytes(built as Reused)),
-    },
-    {
-      name: "book parse",
-      frame: "book",
-      op: "parse",
-      impl: "msgpackr",
-      run(n) {
-        let ok = 0;
-        for (let i = 0; i < n; i++) ok += parseBook(bookBytes);
-        return ok;
-      },
-      verify: verifyBook,
-    },
+    ),
+    c("book parse", verifyBook, (n) => {
+      let ok = 0;
+      for (let i = 0; i < n; i++) ok += parseBook(bookBytes);
+      return ok;
+    }),
   ];
 }
 
@@ -779,55 +705,36 @@ function protobufCases(): Case[] {
   const tradeBytes = encodeTrade(TRADE).slice();
   const bookBytes = encodeBook(BOOK).slice();
   let built: Uint8Array = tradeBytes;
+  const c = caseOf("protobufjs");
   return [
-    {
-      name: "trade build",
-      frame: "trade",
-      op: "build",
-      impl: "protobufjs",
-      run(n) {
+    c(
+      "trade build",
+      () => parseTrade(built),
+      (n) => {
         let bytes = 0;
         for (let i = 0; i < n; i++) bytes += (built = encodeTrade(TRADE)).length;
         return bytes;
       },
-      verify: () => parseTrade(built),
-    },
-    {
-      name: "trade parse",
-      frame: "trade",
-      op: "parse",
-      impl: "protobufjs",
-      run(n) {
-        let ok = 0;
-        for (let i = 0; i < n; i++) ok += parseTrade(tradeBytes);
-        return ok;
-      },
-      verify: verifyTrade,
-    },
-    {
-      name: "book build",
-      frame: "book",
-      op: "build",
-      impl: "protobufjs",
-      run(n) {
+    ),
+    c("trade parse", verifyTrade, (n) => {
+      let ok = 0;
+      for (let i = 0; i < n; i++) ok += parseTrade(tradeBytes);
+      return ok;
+    }),
+    c(
+      "book build",
+      () => parseBook(built),
+      (n) => {
         let bytes = 0;
         for (let i = 0; i < n; i++) bytes += (built = encodeBook(BOOK)).length;
         return bytes;
       },
-      verify: () => parseBook(built),
-    },
-    {
-      name: "book parse",
-      frame: "book",
-      op: "parse",
-      impl: "protobufjs",
-      run(n) {
-        let ok = 0;
-        for (let i = 0; i < n; i++) ok += parseBook(bookBytes);
-        return ok;
-      },
-      verify: verifyBook,
-    },
+    ),
+    c("book parse", verifyBook, (n) => {
+      let ok = 0;
+      for (let i = 0; i < n; i++) ok += parseBook(bookBytes);
+      return ok;
+    }),
   ];
 }
 
@@ -941,23 +848,6 @@ function measureAllocs(c: Case, n: number): { perMsg: number | null; byType: Rec
   return { perMsg: null, byType: {} };
 }
 
-function machine(): Record<string, unknown> {
-  const cpu = cpus();
-  return {
-    cpuModel: cpu[0]?.model ?? "unknown",
-    cores: cpu.length,
-    bun: Bun.version,
-    bunRevision: Bun.revision,
-    platform: `${process.platform}-${process.arch}`,
-  };
-}
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
-}
-
 const IMPLS: Case["impl"][] = ["codec", "dataview", "msgpackr", "protobufjs"];
 
 /** Measures every case and returns the result object (also written to bench/results/ unless quick). */
@@ -1041,13 +931,7 @@ export async function benchCodec(options: BenchCodecOptions = {}): Promise<unkno
     targets: targets(results),
     results,
   };
-  if (!quick) {
-    const dir = join(import.meta.dir, "results");
-    mkdirSync(dir, { recursive: true });
-    const text = `${JSON.stringify(out, null, 2)}\n`;
-    writeFileSync(join(dir, `codec-${out.date.slice(0, 19).replace(/:/g, "-")}.json`), text);
-    writeFileSync(join(dir, "codec-latest.json"), text);
-  }
+  if (!quick) writeResults(join(import.meta.dir, "results"), "codec", out);
   if (options.json) process.stdout.write(`${JSON.stringify(out, null, 2)}\n`);
   else process.stdout.write(table(out.results, out.machine, out.targets, quick));
   return out;

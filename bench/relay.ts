@@ -17,7 +17,7 @@
  */
 
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { cpus, tmpdir } from "node:os";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { NatsConnection } from "@nats-io/transport-node";
 import type { Subprocess } from "bun";
@@ -33,19 +33,26 @@ import { FrameParser } from "../src/rules/parser.ts";
 import { calibrateClock, monoNs, preciseTimerSlack, sleepUntil } from "./lib/clock.ts";
 import {
   BenchError,
+  cpuMsPerMillion,
   type Endpoint,
   type FromWorker,
   type FwdDone,
   type FwdSpec,
+  median,
+  medianLatency,
   type Percentiles,
-  type PubDone,
   type PubSpec,
-  type SubDone,
+  procStatusKb,
+  type RunResult,
+  round2,
+  runToDone,
   type SubSpec,
+  startPublisher,
   type ToWorker,
   RelayWorker as Worker,
   type WorkerSpec,
 } from "./lib/relay-workers.ts";
+import { machine } from "./lib/results.ts";
 
 export interface BenchRelayOptions {
   /** One short round: a smoke run, numbers are rough. Writes JSON only when `outDir` is given. */
@@ -367,14 +374,6 @@ function percentiles(xs: Float64Array): Percentiles | null {
   return { p50: at(0.5), p99: at(0.99), p999: at(0.999), max: s[s.length - 1], samples: s.length };
 }
 
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
-}
-
-/** Fails a wait that should have been met long before: a bound, never a way to wait for something. */
-
 /** A relay or nats-server child, kept for the whole run. */
 interface Broker {
   label: string;
@@ -502,26 +501,6 @@ async function stopBroker(b: Broker): Promise<void> {
   clearTimeout(bound);
 }
 
-function procStatusKb(pid: number, field: "VmRSS" | "VmHWM" | "RssAnon"): number {
-  try {
-    const m = new RegExp(`^${field}:\\s+(\\d+) kB`, "m").exec(readFileSync(`/proc/${pid}/status`, "utf8"));
-    return m ? Number(m[1]) : 0;
-  } catch {
-    return 0; // the process is gone, or this is not Linux
-  }
-}
-
-/** utime + stime of a process in ms (clock ticks of 10 ms: a rough figure, good over a second or more). */
-function cpuMs(pid: number): number {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
-    const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-    return (Number(f[11]) + Number(f[12])) * 10; // fields 14 and 15 of proc(5), counted after the comm field
-  } catch {
-    return 0;
-  }
-}
-
 export function findNatsServer(): string | undefined {
   for (const dir of (process.env.PATH ?? "").split(":")) {
     if (dir && existsSync(join(dir, "nats-server"))) return join(dir, "nats-server");
@@ -532,20 +511,12 @@ export function findNatsServer(): string | undefined {
 type Scenario = "fanout" | "chain";
 type Mode = "throughput" | "latency";
 
-interface Measurement {
+/** A run of bench/lib/relay-workers.ts: `received` per subscriber connection. */
+interface Measurement extends RunResult {
   system: System;
   scenario: Scenario;
   mode: Mode;
   frames: number;
-  /** Frames per second that every subscriber received: frames / (last subscriber done - first send). */
-  msgPerSec: number;
-  /** Microseconds, publisher send to subscriber receive, over all subscribers (latency mode). */
-  latencyUs: Percentiles | null;
-  sequenceErrors: number;
-  badFrames: number;
-  received: number[];
-  /** CPU ms used during the measurement, per process. */
-  cpuMs: Record<string, number>;
 }
 
 interface Plan {
@@ -590,77 +561,36 @@ async function measure(
     }
     await Promise.all(workers.map((w) => w.next("ready", 15_000)));
     const to = first.endpoint; // a nats endpoint carries its subject: bench.fanout, or bench.hop1 -> bench.hop2
-    const pub = new Worker(
-      { worker: "pub", to, frames, rate: mode === "latency" ? plan.rate : 0, window: plan.window },
+    const rate = mode === "latency" ? plan.rate : 0;
+    const pub = await startPublisher(
+      { to, frames, rate, window: plan.window },
       `${system} ${scenario} pub`,
+      sub,
+      workers,
     );
-    workers.push(pub);
-    await pub.next("ready", 15_000);
-    sub.onProgress = (n) => pub.tell({ cmd: "ack", n });
 
     const used = scenario === "fanout" ? [first] : [first, last];
     const pids: Record<string, number> = { pub: pub.proc.pid, sub: sub.proc.pid };
     if (fwd) pids.forwarder = fwd.proc.pid;
     for (const b of used) pids[b.label] = b.proc.pid;
-    const cpu0 = Object.fromEntries(Object.entries(pids).map(([name, pid]) => [name, cpuMs(pid)]));
-    const sampler = setInterval(() => {
+    const sample = () => {
       for (const b of used) {
         b.rssPeakKb = Math.max(b.rssPeakKb, procStatusKb(b.proc.pid, "VmRSS"));
         b.anonPeakKb = Math.max(b.anonPeakKb, procStatusKb(b.proc.pid, "RssAnon"));
       }
-    }, 20);
-
-    pub.tell({ cmd: "go" });
-    // 10k msg/s paced needs frames/10 ms; max rate over 50k msg/s anywhere sane: generous bounds, never reached.
-    const within = mode === "latency" ? (frames / plan.rate) * 1000 + 30_000 : 60_000 + frames / 10;
-    const [subDone, pubDone] = await Promise.all([
-      sub.next<SubDone>("done", within),
-      pub.next<PubDone>("done", within),
-    ]);
-    clearInterval(sampler);
-    for (const b of used) b.rssPeakKb = Math.max(b.rssPeakKb, procStatusKb(b.proc.pid, "VmRSS"));
-    const cpu = Object.fromEntries(Object.entries(pids).map(([name, pid]) => [name, cpuMs(pid) - cpu0[name]]));
+    };
+    const final = () => {
+      for (const b of used) b.rssPeakKb = Math.max(b.rssPeakKb, procStatusKb(b.proc.pid, "VmRSS"));
+    };
+    const run = await runToDone(pub, sub, { frames, rate }, pids, sample, final);
     if (fwd) {
       fwd.tell({ cmd: "stop" });
       await fwd.next<FwdDone>("done", 10_000);
     }
-    const lat = subDone.latencyNs;
-    return {
-      system,
-      scenario,
-      mode,
-      frames,
-      msgPerSec: Math.round(frames / ((subDone.tDone - pubDone.t0) / 1e9)),
-      latencyUs: lat && {
-        p50: round2(lat.p50 / 1000),
-        p99: round2(lat.p99 / 1000),
-        p999: round2(lat.p999 / 1000),
-        max: round2(lat.max / 1000),
-        samples: lat.samples,
-      },
-      sequenceErrors: subDone.sequenceErrors,
-      badFrames: subDone.badFrames + pubDone.refused,
-      received: subDone.received,
-      cpuMs: cpu,
-    };
+    return { system, scenario, mode, frames, ...run };
   } finally {
     await ended();
   }
-}
-
-function round2(x: number): number {
-  return Math.round(x * 100) / 100;
-}
-
-function machine(): Record<string, unknown> {
-  const cpu = cpus();
-  return {
-    cpuModel: cpu[0]?.model ?? "unknown",
-    cores: cpu.length,
-    bun: Bun.version,
-    bunRevision: Bun.revision,
-    platform: `${process.platform}-${process.arch}`,
-  };
 }
 
 interface SideResult {
@@ -679,19 +609,7 @@ function summarise(ms: Measurement[], scenario: Scenario): SideResult | null {
   const tput = ms.filter((m) => m.mode === "throughput");
   const lats = ms.filter((m) => m.mode === "latency");
   const latencyRounds = lats.map((m) => m.latencyUs);
-  const got = latencyRounds.filter((x): x is Percentiles => x !== null);
-  const latencyUs =
-    got.length === 0
-      ? null
-      : {
-          p50: median(got.map((x) => x.p50)),
-          p99: median(got.map((x) => x.p99)),
-          p999: median(got.map((x) => x.p999)),
-        };
-  const cpu: Record<string, number[]> = {};
-  for (const m of tput) {
-    for (const [name, v] of Object.entries(m.cpuMs)) (cpu[name] ??= []).push((v / m.frames) * 1e6);
-  }
+  const latencyUs = medianLatency(latencyRounds);
   const out: SideResult = {
     throughputMsgPerSec: tput.length ? median(tput.map((m) => m.msgPerSec)) : null,
     throughputRounds: tput.map((m) => m.msgPerSec),
@@ -700,7 +618,7 @@ function summarise(ms: Measurement[], scenario: Scenario): SideResult | null {
     allFramesReceived: ms.every(
       (m) => m.sequenceErrors === 0 && m.badFrames === 0 && m.received.every((n) => n === m.frames),
     ),
-    cpuMsPerMillionMsg: Object.fromEntries(Object.entries(cpu).map(([k, v]) => [k, Math.round(median(v))])),
+    cpuMsPerMillionMsg: cpuMsPerMillion(tput),
   };
   if (scenario === "chain") {
     out.perHopLatencyUs = latencyUs && {

@@ -6,14 +6,15 @@
  * exports none of those; its `--worker` entry point is the interface, and the spec / message shapes below mirror
  * its WorkerSpec / ToWorker / FromWorker (bench/relay.ts, "workers").
  *
- * Also: child processes with a ready line (relays, bridges, nats-server), /proc readers (RSS, CPU), machine info.
+ * Also: one measured run (startPublisher, runToDone) and what is made of it (latency in us, medians over rounds,
+ * CPU per million), child processes with a ready line (relays, bridges, nats-server), /proc readers (RSS, CPU),
+ * machine info.
  */
 
 import { readFileSync } from "node:fs";
-import { cpus } from "node:os";
 import { join } from "node:path";
 import type { Subprocess } from "bun";
-import type { Percentiles } from "./results.ts";
+import { machine as baseMachine, median, type Percentiles, round2 } from "./results.ts";
 
 export const REPO = join(import.meta.dir, "../..");
 const RELAY_BENCH = join(REPO, "bench/relay.ts");
@@ -292,30 +293,110 @@ export function cpuMs(pid: number): number {
   }
 }
 
+/** results.ts's machine() and the load average when the run started. */
 export function machine(): Record<string, unknown> {
-  const cpu = cpus();
   let loadavg = "";
   try {
     loadavg = readFileSync("/proc/loadavg", "utf8").split(" ").slice(0, 3).join(" ");
   } catch {
     // not Linux
   }
+  return { ...baseMachine(), loadavgAtStart: loadavg };
+}
+
+export { median, round2 };
+
+// ---- one measured run --------------------------------------------------------------------------------------------
+
+/** A publisher to `to` for the ready subscriber `sub`, added to `workers` (to be ended), ready, fed sub's credits. */
+export async function startPublisher(
+  spec: Omit<PubSpec, "worker">,
+  label: string,
+  sub: RelayWorker,
+  workers: RelayWorker[],
+): Promise<RelayWorker> {
+  const pub = new RelayWorker({ worker: "pub", ...spec }, label);
+  workers.push(pub);
+  await pub.next("ready", 15_000);
+  sub.onProgress = (n) => pub.tell({ cmd: "ack", n });
+  return pub;
+}
+
+export interface RunResult {
+  /** Frames per second that every subscriber received: frames / (last subscriber done - first send). */
+  msgPerSec: number;
+  /** Microseconds, publisher send to subscriber receive (latency mode). */
+  latencyUs: Percentiles | null;
+  sequenceErrors: number;
+  badFrames: number;
+  /** Frames received per subscriber connection. */
+  received: number[];
+  /** CPU ms used during the measurement, per process. */
+  cpuMs: Record<string, number>;
+}
+
+/**
+ * Lets `pub` go and waits until it and `sub` are done, calling `sample` every 20 ms meanwhile and `last` after;
+ * returns what a measurement records of it, with the CPU ms each process of `pids` used.
+ */
+export async function runToDone(
+  pub: RelayWorker,
+  sub: RelayWorker,
+  spec: { frames: number; rate: number },
+  pids: Record<string, number>,
+  sample: () => void,
+  last: () => void,
+): Promise<RunResult> {
+  const cpu0 = Object.fromEntries(Object.entries(pids).map(([name, pid]) => [name, cpuMs(pid)]));
+  const sampler = setInterval(sample, 20);
+  pub.tell({ cmd: "go" });
+  // Generous bounds, never reached on a sane machine: paced runs take frames / rate; max rate is > 20k msg/s.
+  const { frames, rate } = spec;
+  const within = rate > 0 ? (frames / rate) * 1000 + 30_000 : 60_000 + frames / 10;
+  const [subDone, pubDone] = await Promise.all([sub.next<SubDone>("done", within), pub.next<PubDone>("done", within)]);
+  clearInterval(sampler);
+  last();
+  const cpu = Object.fromEntries(Object.entries(pids).map(([name, pid]) => [name, cpuMs(pid) - cpu0[name]]));
   return {
-    cpuModel: cpu[0]?.model ?? "unknown",
-    cores: cpu.length,
-    bun: Bun.version,
-    bunRevision: Bun.revision,
-    platform: `${process.platform}-${process.arch}`,
-    loadavgAtStart: loadavg,
+    msgPerSec: Math.round(frames / ((subDone.tDone - pubDone.t0) / 1e9)),
+    latencyUs: toLatencyUs(subDone.latencyNs),
+    sequenceErrors: subDone.sequenceErrors,
+    badFrames: subDone.badFrames + pubDone.refused,
+    received: subDone.received,
+    cpuMs: cpu,
   };
 }
 
-export function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+// ---- what the orchestrators make of the workers' reports ---------------------------------------------------------
+
+/** A subscriber's latency percentiles (ns) in microseconds rounded to 0.01. */
+export function toLatencyUs(lat: Percentiles | null): Percentiles | null {
+  return (
+    lat && {
+      p50: round2(lat.p50 / 1000),
+      p99: round2(lat.p99 / 1000),
+      p999: round2(lat.p999 / 1000),
+      max: round2(lat.max / 1000),
+      samples: lat.samples,
+    }
+  );
 }
 
-export function round2(x: number): number {
-  return Math.round(x * 100) / 100;
+/** The median over rounds of p50, p99 and p999; null when no round measured latency. */
+export function medianLatency(rounds: (Percentiles | null)[]): { p50: number; p99: number; p999: number } | null {
+  const got = rounds.filter((x): x is Percentiles => x !== null);
+  return got.length
+    ? {
+        p50: median(got.map((x) => x.p50)),
+        p99: median(got.map((x) => x.p99)),
+        p999: median(got.map((x) => x.p999)),
+      }
+    : null;
+}
+
+/** CPU ms per million messages by process: the median over the throughput rounds. */
+export function cpuMsPerMillion(tput: { frames: number; cpuMs: Record<string, number> }[]): Record<string, number> {
+  const cpu: Record<string, number[]> = {};
+  for (const m of tput) for (const [k, v] of Object.entries(m.cpuMs)) (cpu[k] ??= []).push((v / m.frames) * 1e6);
+  return Object.fromEntries(Object.entries(cpu).map(([k, v]) => [k, Math.round(median(v))]));
 }
