@@ -433,51 +433,26 @@ function skipValue(text: string, i: number): number {
 }
 
 /**
- * Decimal text [start, end) -> e8 bigint, digit by digit. Exact: the integer part and eight fraction digits are
- * accumulated as integers (exact while below 2^53, which FAST_WHOLE_MAX guarantees), a larger integer part goes
+ * Decimal text [start, end) -> e8 bigint. The digits are scanned (and every error raised) by parseE8Num; only an
+ * integer part above FAST_WHOLE_MAX, where the Number may not be exact, is rebuilt from the already-checked text
  * through BigInt. Non-zero digits past the eighth decimal are PrecisionLoss (PROTOCOL.md §1: an error, never
  * rounded); signs (a price or size is never negative), exponents and empty parts are NotADecimal.
  */
 export function parseE8(text: string, start: number, end: number): bigint {
-  let whole = 0;
-  let i = start;
-  let wholeDigits = 0;
-  for (; i < end; i++) {
-    const d = text.charCodeAt(i) - ZERO;
-    if (d < 0 || d > 9) break;
-    whole = whole * 10 + d;
-    wholeDigits++;
-  }
-  let frac = 0;
-  let fracDigits = 0;
-  if (i < end && text.charCodeAt(i) === DOT) {
-    i++;
-    for (; i < end; i++) {
-      const d = text.charCodeAt(i) - ZERO;
-      if (d < 0 || d > 9) break;
-      if (fracDigits < 8) frac = frac * 10 + d;
-      else if (d !== 0) throw precisionLoss(text, start, end);
-      fracDigits++;
-    }
-    if (fracDigits === 0) throw notADecimal(text, start, end);
-  }
-  if (i !== end || wholeDigits === 0) throw notADecimal(text, start, end);
-  if (fracDigits < 8) frac *= POW10[8 - fracDigits];
-  let v: bigint;
-  if (whole <= FAST_WHOLE_MAX) v = BigInt(whole * 100_000_000 + frac);
-  else if (wholeDigits <= 15) v = BigInt(whole) * E8 + BigInt(frac);
-  else {
-    const dot = text.indexOf(".", start);
-    const w = text.slice(start, dot < 0 || dot > end ? end : dot);
-    v = BigInt(w) * E8 + BigInt(frac);
-  }
-  return v;
+  const n = parseE8Num(text, start, end);
+  if (!Number.isNaN(n)) return BigInt(n);
+  // Wide: the text is valid (parseE8Num checked it), so the integer digits and the first eight fraction digits
+  // (any further ones are zeros), padded to eight, are the e8 value's digits.
+  const dot = text.indexOf(".", start);
+  if (dot < 0 || dot >= end) return BigInt(text.slice(start, end)) * E8;
+  return BigInt(text.slice(start, dot) + text.slice(dot + 1, Math.min(dot + 9, end)).padEnd(8, "0"));
 }
 
 /**
- * parseE8 as a Number: the same digits, checks and errors, but the value stays an exact integer double (no bigint
- * allocation: BigInt() was ~10% of the collector's profile). NaN when the integer part exceeds FAST_WHOLE_MAX (the
- * value may not be exact as a double): the caller falls back to parseE8.
+ * Decimal text [start, end) -> e8 value as an exact integer double (no bigint allocation: BigInt() was ~10% of the
+ * collector's profile), digit by digit: the integer part and eight fraction digits are accumulated as integers
+ * (exact while below 2^53, which FAST_WHOLE_MAX guarantees). NaN when the integer part exceeds FAST_WHOLE_MAX (the
+ * value may not be exact as a double): the caller falls back to parseE8. Errors as parseE8's.
  */
 export function parseE8Num(text: string, start: number, end: number): number {
   let whole = 0;
