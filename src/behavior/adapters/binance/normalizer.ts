@@ -486,16 +486,11 @@ export class BinanceNormalizer {
    * clears it, buffers `firstEvent` and asks for a snapshot.
    */
   resync(sb: SymbolBook, firstEvent: string | undefined, reason: number): void {
-    if (reason !== 0 && (sb.state === SyncState.Live || reason === InvalidationReason.Disconnected)) {
-      this.options.publisher.publish("StateInvalidation", {
-        instrument: sb.instrument.id,
-        reason,
-        venueSequence: BigInt(sb.lastUpdateId),
-      });
-    }
-    sb.book.clear();
-    sb.state = SyncState.AwaitingSnapshot;
-    sb.buffer.length = 0;
+    this.invalidate(
+      sb,
+      reason,
+      reason !== 0 && (sb.state === SyncState.Live || reason === InvalidationReason.Disconnected),
+    );
     if (firstEvent !== undefined) {
       sb.buffer.push(firstEvent);
       this.counters.buffered++;
@@ -507,19 +502,22 @@ export class BinanceNormalizer {
 
   /** Every symbol after the connection was lost: StateInvalidation (3) for the synced ones, then resync. */
   invalidateAll(reason: number): void {
-    for (const sb of this.books.values()) {
-      if (sb.state === SyncState.Live) {
-        this.options.publisher.publish("StateInvalidation", {
-          instrument: sb.instrument.id,
-          reason,
-          venueSequence: BigInt(sb.lastUpdateId),
-        });
-      }
-      sb.book.clear();
-      sb.state = SyncState.AwaitingSnapshot;
-      sb.buffer.length = 0;
-    }
+    for (const sb of this.books.values()) this.invalidate(sb, reason, sb.state === SyncState.Live);
     this.options.onProgress?.();
+  }
+
+  /** StateInvalidation for `sb` (when `publish`), then its book is emptied, unbuffered and awaits a snapshot. */
+  private invalidate(sb: SymbolBook, reason: number, publish: boolean): void {
+    if (publish) {
+      this.options.publisher.publish("StateInvalidation", {
+        instrument: sb.instrument.id,
+        reason,
+        venueSequence: BigInt(sb.lastUpdateId),
+      });
+    }
+    sb.book.clear();
+    sb.state = SyncState.AwaitingSnapshot;
+    sb.buffer.length = 0;
   }
 
   /** Initial sync of every symbol (on each new connection). */
