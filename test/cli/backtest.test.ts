@@ -1,17 +1,10 @@
 import { describe, expect, test } from "bun:test";
-import { join, resolve } from "node:path";
+import { runAp } from "./helpers.ts";
 
 /** `ap backtest`: the whole pipeline over the fixture captures, run as a user runs it. */
-const ROOT = resolve(import.meta.dir, "../..");
 
-async function backtest(args: string[]) {
-  const proc = Bun.spawn(["node", join(ROOT, "bin/ap.js"), "backtest", ...args], { stdout: "pipe", stderr: "pipe" });
-  const [stdout, stderr, code] = await Promise.all([
-    new Response(proc.stdout).text(),
-    new Response(proc.stderr).text(),
-    proc.exited,
-  ]);
-  return { stdout, stderr, code };
+function backtest(args: string[]) {
+  return runAp(["backtest", ...args]);
 }
 
 describe("ap backtest", () => {

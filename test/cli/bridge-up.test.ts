@@ -1,11 +1,11 @@
 import { afterAll, describe, expect, test } from "bun:test";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
+import { join } from "node:path";
 import { NatsServer } from "../behavior/bridge/helpers.ts";
+import { runAp } from "./helpers.ts";
 
 /** Issue 10: `ap up` starts the bridge when ap.toml has [bridge], and `ap status` shows its connection and counters. */
-const ROOT = resolve(import.meta.dir, "../..");
 const base = mkdtempSync(join(tmpdir(), "ap-bridge-up-"));
 const nats = new NatsServer(join(base, "js"), false);
 afterAll(async () => {
@@ -13,19 +13,8 @@ afterAll(async () => {
   rmSync(base, { recursive: true, force: true });
 });
 
-async function ap(args: string[], env: Record<string, string>) {
-  const proc = Bun.spawn(["node", join(ROOT, "bin/ap.js"), ...args], {
-    cwd: base,
-    stdout: "pipe",
-    stderr: "pipe",
-    env,
-  });
-  const [stdout, stderr, code] = await Promise.all([
-    new Response(proc.stdout).text(),
-    new Response(proc.stderr).text(),
-    proc.exited,
-  ]);
-  return { stdout, stderr, code };
+function ap(args: string[], env: Record<string, string>) {
+  return runAp(args, { cwd: base, env });
 }
 
 describe("ap up with [bridge]", () => {

@@ -1,12 +1,12 @@
 import { afterAll, describe, expect, test } from "bun:test";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
+import { join } from "node:path";
 import { liveTradingPlan, servicesFromConfig } from "../../src/behavior/supervisor/services.ts";
 import { parseConfig } from "../../src/core/config.ts";
+import { runAp } from "./helpers.ts";
 
 /** `ap up --live-trading` with and without keys, and `ap up --chain local` (issue 9 "A second demo profile"). */
-const ROOT = resolve(import.meta.dir, "../..");
 const base = mkdtempSync(join(tmpdir(), "ap-chain-local-"));
 afterAll(() => rmSync(base, { recursive: true, force: true }));
 
@@ -24,19 +24,11 @@ const NO_KEYS = {
   AP_CHAIN: "",
 };
 
-async function ap(runDir: string, args: string[], extra: Record<string, string> = {}) {
-  const proc = Bun.spawn(["node", join(ROOT, "bin/ap.js"), ...args], {
+function ap(runDir: string, args: string[], extra: Record<string, string> = {}) {
+  return runAp(args, {
     cwd: base,
-    stdout: "pipe",
-    stderr: "pipe",
     env: { ...process.env, ...NO_KEYS, AP_RUN_DIR: runDir, AP_CONFIG: "", AP_PROFILE: "relays", ...extra },
   });
-  const [stdout, stderr, code] = await Promise.all([
-    new Response(proc.stdout).text(),
-    new Response(proc.stderr).text(),
-    proc.exited,
-  ]);
-  return { stdout, stderr, code };
 }
 
 describe("ap up --live-trading", () => {

@@ -1,29 +1,17 @@
 import { describe, expect, test } from "bun:test";
 import { readFileSync } from "node:fs";
-import { join, resolve } from "node:path";
+import { join } from "node:path";
+import { ROOT, runAp } from "./helpers.ts";
 
 /** The operator tools, run as a user runs them: `node bin/ap.js ...` (the npm bin), asserting on output and exit code. */
-const ROOT = resolve(import.meta.dir, "../..");
 const VECTORS = readFileSync(join(ROOT, "fixtures/protocol/protocol-vectors.jsonl"), "utf8")
   .trim()
   .split("\n")
   .map((l) => JSON.parse(l) as { name: string; hex: string; decoded?: unknown });
 const hexOf = (name: string) => VECTORS.find((v) => v.name === name)!.hex;
 
-async function ap(args: string[], options: { stdin?: string; env?: Record<string, string> } = {}) {
-  const proc = Bun.spawn(["node", join(ROOT, "bin/ap.js"), ...args], {
-    cwd: ROOT,
-    stdin: options.stdin === undefined ? "ignore" : new TextEncoder().encode(options.stdin),
-    stdout: "pipe",
-    stderr: "pipe",
-    env: { ...process.env, ...options.env },
-  });
-  const [stdout, stderr, code] = await Promise.all([
-    new Response(proc.stdout).text(),
-    new Response(proc.stderr).text(),
-    proc.exited,
-  ]);
-  return { stdout, stderr, code };
+function ap(args: string[], options: { stdin?: string; env?: Record<string, string> } = {}) {
+  return runAp(args, { cwd: ROOT, stdin: options.stdin, env: { ...process.env, ...options.env } });
 }
 
 describe("ap decode", () => {

@@ -1,7 +1,6 @@
 import { describe, expect, test } from "bun:test";
 import { readFileSync, writeFileSync } from "node:fs";
-import { join, resolve } from "node:path";
-import type { Subprocess } from "bun";
+import { join } from "node:path";
 import { CaptureReader } from "../../src/behavior/capture/capture-reader.ts";
 import { CaptureWriter } from "../../src/behavior/capture/capture-writer.ts";
 import { RECORD_HEADER_SIZE } from "../../src/behavior/capture/format.ts";
@@ -12,53 +11,22 @@ import { VenueId } from "../../src/data/venues.ts";
 import { FrameBuilder } from "../../src/rules/builder.ts";
 import { ErrorCode } from "../../src/rules/error-codes.ts";
 import { FrameParser } from "../../src/rules/parser.ts";
-import { startRelay, tempDir, Until } from "../behavior/relay/helpers.ts";
+import { Child, startRelay, stopRelay, tempDir, Until } from "../behavior/relay/helpers.ts";
+import { AP_BIN } from "./helpers.ts";
 
 /** ap record / tap / replay driven as a user would: `node bin/ap.js ...` against a real relay process. */
-const AP = resolve(import.meta.dir, "../../bin/ap.js");
 const BTC = InstrumentId.spot(VenueId.Kraken, "BTC", "USD");
 
 /** `node bin/ap.js <args>` with its output collected as it arrives, and waits on it (never a sleep). */
-class Ap {
-  readonly proc: Subprocess<"ignore", "pipe", "pipe">;
-  stdout = "";
-  stderr = "";
-  private readonly changed = new Until();
-  readonly done: Promise<number>;
-
+class Ap extends Child {
   constructor(runDir: string, args: string[], env: Record<string, string> = {}) {
-    this.proc = Bun.spawn(["node", AP, ...args], {
-      stdin: "ignore",
-      stdout: "pipe",
-      stderr: "pipe",
-      env: { ...process.env, AP_RUN_DIR: runDir, AP_CONFIG: "", ...env },
-    });
-    const pumps = Promise.all([
-      this.pump(this.proc.stdout, (s) => (this.stdout += s)),
-      this.pump(this.proc.stderr, (s) => (this.stderr += s)),
-    ]);
-    this.done = Promise.all([this.proc.exited, pumps]).then(([code]) => code);
-  }
-
-  private async pump(stream: ReadableStream<Uint8Array>, append: (s: string) => void): Promise<void> {
-    const decoder = new TextDecoder();
-    for await (const chunk of stream) {
-      append(decoder.decode(chunk, { stream: true }));
-      this.changed.check();
-    }
-    this.changed.check();
+    super([AP_BIN, ...args], { AP_RUN_DIR: runDir, AP_CONFIG: "", ...env }, ["node"]);
   }
 
   /** Resolves when stdout or stderr matches; rejects if the process ends first. */
   async wait(which: "stdout" | "stderr", re: RegExp): Promise<void> {
-    const early = this.done.then((code) => {
-      if (!re.test(this[which])) {
-        throw new Error(
-          `ap ${code} exited before ${which} matched ${re}\nstdout: ${this.stdout}\nstderr: ${this.stderr}`,
-        );
-      }
-    });
-    await Promise.race([this.changed.until(() => re.test(this[which])), early]);
+    if (which === "stdout") await this.waitStdout(re);
+    else await this.waitStderr(re);
   }
 }
 
@@ -173,9 +141,7 @@ describe("ap record", () => {
     expect(reader.tornTail).toBeUndefined();
     expect(got.length).toBe(N);
     expect(got).toEqual(frames);
-    pub.close();
-    relay.kill("SIGTERM");
-    expect(await relay.proc.exited).toBe(0);
+    expect(await stopRelay(relay, [pub])).toBe(0);
   }, 30_000);
 
   test("a recorder killed with SIGKILL leaves a readable file holding every flushed record", async () => {
@@ -201,9 +167,7 @@ describe("ap record", () => {
     const got = [...reader].map((r) => r.frame.slice());
     expect(got as Uint8Array[]).toEqual(frames);
     expect(reader.damage).toEqual([]);
-    pub.close();
-    relay.kill("SIGTERM");
-    expect(await relay.proc.exited).toBe(0);
+    expect(await stopRelay(relay, [pub])).toBe(0);
   }, 30_000);
 
   test("a recording replays into the relay as the same frames (record -> replay round trip)", async () => {
@@ -228,9 +192,7 @@ describe("ap record", () => {
     expect(await replay.done).toBe(0);
     await sub.reach(N);
     expect(sub.got).toEqual(frames);
-    sub.client.close();
-    relay.kill("SIGTERM");
-    expect(await relay.proc.exited).toBe(0);
+    expect(await stopRelay(relay, [sub.client])).toBe(0);
   }, 30_000);
 
   test("without a relay: one line naming the socket, exit 1", async () => {
@@ -283,9 +245,7 @@ describe("ap replay", () => {
     await sub.reach(2 * N);
     expect(sub.got.slice(N)).toEqual(frames);
 
-    sub.client.close();
-    relay.kill("SIGTERM");
-    expect(await relay.proc.exited).toBe(0);
+    expect(await stopRelay(relay, [sub.client])).toBe(0);
   }, 30_000);
 
   test("--speed 10x keeps the order and the recorded spacing scaled by 10 (never faster)", async () => {
@@ -313,9 +273,7 @@ describe("ap replay", () => {
     const secs = Number(/ in (\d+\.\d{3}) s:/.exec(replay.stdout)?.[1]);
     expect(secs * 1000).toBeGreaterThanOrEqual(span - 1);
     expect(replay.stdout).toContain("at speed 10x (recorded span 7.800 s)");
-    sub.client.close();
-    relay.kill("SIGTERM");
-    expect(await relay.proc.exited).toBe(0);
+    expect(await stopRelay(relay, [sub.client])).toBe(0);
   }, 30_000);
 
   test("a damaged capture: the damage is reported with its offset, the rest is sent, the torn tail noted", async () => {
@@ -342,9 +300,7 @@ describe("ap replay", () => {
     expect(replay.stdout).toContain(`damaged records skipped: 1 run, ${recordSize} bytes`);
     expect(replay.stdout).toContain(`torn last record: 30 bytes at offset ${offsets[N - 1]}`);
     expect(sub.got).toEqual(frames.filter((_, i) => i !== 50 && i !== N - 1));
-    sub.client.close();
-    relay.kill("SIGTERM");
-    expect(await relay.proc.exited).toBe(0);
+    expect(await stopRelay(relay, [sub.client])).toBe(0);
   }, 30_000);
 
   test("a bad speed is one line and exit 1", async () => {
@@ -402,8 +358,6 @@ describe("ap tap", () => {
     const bad = new Ap(tmp.dir, ["tap", "market-data", "--type", "Trade,Nope"]);
     expect(await bad.done).toBe(2);
     expect(bad.stderr).toMatch(/^ap tap: --type Nope: not a TLV type name or number 1-254; names: Trade, Quote/m);
-    pub.close();
-    relay.kill("SIGTERM");
-    expect(await relay.proc.exited).toBe(0);
+    expect(await stopRelay(relay, [pub])).toBe(0);
   }, 30_000);
 });

@@ -1,10 +1,10 @@
 import { afterAll, describe, expect, test } from "bun:test";
 import { mkdtempSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
+import { join } from "node:path";
+import { ROOT, runAp, spawnAp as startAp } from "./helpers.ts";
 
 /** ap up / status / logs / restart / down driven as a user would from a shell, in a temporary run dir. */
-const ROOT = resolve(import.meta.dir, "../..");
 const base = mkdtempSync(join(tmpdir(), "ap-cli-"));
 afterAll(() => rmSync(base, { recursive: true, force: true }));
 
@@ -13,19 +13,27 @@ function env(runDir: string, profile = "relays") {
   return { ...process.env, AP_RUN_DIR: runDir, AP_CONFIG: "", AP_PROFILE: profile };
 }
 
-async function ap(runDir: string, args: string[], profile = "relays") {
-  const proc = Bun.spawn(["node", join(ROOT, "bin/ap.js"), ...args], {
-    cwd: base,
-    stdout: "pipe",
-    stderr: "pipe",
-    env: env(runDir, profile),
-  });
-  const [stdout, stderr, code] = await Promise.all([
-    new Response(proc.stdout).text(),
-    new Response(proc.stderr).text(),
-    proc.exited,
-  ]);
-  return { stdout, stderr, code };
+/** `node bin/ap.js <args>` started in base, its stdout and stderr piped. */
+function spawnAp(runDir: string, args: string[], profile = "relays") {
+  return startAp(args, { cwd: base, env: env(runDir, profile) });
+}
+
+/** Appends what the reader gives to text until enough(text) holds or the stream ends; returns the text. */
+async function readUntil(
+  reader: ReadableStreamDefaultReader<Uint8Array>,
+  text: string,
+  enough: (text: string) => boolean = () => false,
+): Promise<string> {
+  while (!enough(text)) {
+    const { value, done } = await reader.read();
+    if (done) break;
+    text += new TextDecoder().decode(value);
+  }
+  return text;
+}
+
+function ap(runDir: string, args: string[], profile = "relays") {
+  return runAp(args, { cwd: base, env: env(runDir, profile) });
 }
 
 describe("ap up --detach, status, up again, restart, logs, down", () => {
@@ -80,23 +88,16 @@ describe("ap up --detach, status, up again, restart, logs, down", () => {
     ).toEqual(merged);
 
     // ap logs -f: a follower sees the lines of a restart as they are written (read until they arrive, no sleep)
-    const follow = Bun.spawn(["node", join(ROOT, "bin/ap.js"), "logs", "-f", "relay-execution", "-n", "1"], {
-      cwd: base,
-      stdout: "pipe",
-      stderr: "pipe",
-      env: env(runDir),
-    });
+    const follow = spawnAp(runDir, ["logs", "-f", "relay-execution", "-n", "1"]);
     const reader = follow.stdout.getReader();
     let followed = "";
     const first = await reader.read(); // the last existing line: the follower is running
     followed += new TextDecoder().decode(first.value);
     const restartExec = await ap(runDir, ["restart", "relay-execution"]);
     expect(restartExec.code).toBe(0);
-    while (!/relay-execution ready /.test(followed.split("\n").slice(1).join("\n"))) {
-      const { value, done } = await reader.read();
-      if (done) break;
-      followed += new TextDecoder().decode(value);
-    }
+    followed = await readUntil(reader, followed, (t) =>
+      /relay-execution ready /.test(t.split("\n").slice(1).join("\n")),
+    );
     follow.kill("SIGTERM");
     await follow.exited;
     expect(followed).toMatch(/relay-execution stopped \(exit 0\)/);
@@ -114,26 +115,12 @@ describe("ap up --detach, status, up again, restart, logs, down", () => {
 describe("ap up in the foreground", () => {
   test("Ctrl-C stops everything cleanly", async () => {
     const runDir = join(base, "foreground");
-    const proc = Bun.spawn(["node", join(ROOT, "bin/ap.js"), "up"], {
-      cwd: base,
-      stdout: "pipe",
-      stderr: "pipe",
-      env: env(runDir),
-    });
+    const proc = spawnAp(runDir, ["up"]);
     const reader = proc.stdout.getReader();
-    let out = "";
-    while (!out.includes("ap is up")) {
-      const { value, done } = await reader.read();
-      if (done) break;
-      out += new TextDecoder().decode(value);
-    }
+    let out = await readUntil(reader, "", (t) => t.includes("ap is up"));
     expect(out).toMatch(/ap is up: 3 services healthy in \d+ ms/);
     proc.kill("SIGINT");
-    for (;;) {
-      const { value, done } = await reader.read();
-      if (done) break;
-      out += new TextDecoder().decode(value);
-    }
+    out = await readUntil(reader, out);
     expect(await proc.exited).toBe(0);
     expect(out).toContain("ap: stopped");
     expect((await ap(runDir, ["status"])).code).toBe(1);

@@ -1,11 +1,11 @@
 import { afterAll, describe, expect, test } from "bun:test";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
+import { join } from "node:path";
 import type { Subprocess } from "bun";
+import { ROOT, runAp, spawnAp } from "./helpers.ts";
 
 /** `ap venue` and `ap run`: one service alone against a local replay venue, as a user would run them. */
-const ROOT = resolve(import.meta.dir, "../..");
 const runDir = mkdtempSync(join(tmpdir(), "ap-venue-"));
 const procs: Subprocess[] = [];
 afterAll(async () => {
@@ -18,7 +18,7 @@ const env = { ...process.env, AP_RUN_DIR: runDir, AP_CONFIG: "" };
 
 /** Starts `ap <args>` and resolves with its output once a line matches `ready` (an event, not a sleep). */
 async function start(args: string[], ready: RegExp): Promise<string> {
-  const proc = Bun.spawn(["node", join(ROOT, "bin/ap.js"), ...args], { stdout: "pipe", stderr: "pipe", env });
+  const proc = spawnAp(args, { env });
   procs.push(proc);
   const reader = proc.stdout.getReader();
   let out = "";
@@ -47,15 +47,9 @@ describe("ap venue + ap run", () => {
     const rest = /http:\/\/\S+/.exec(venue)![0];
     await start(["run", "relay-market-data"], /^ready /m);
     await start(["run", "collector-binance", "--url", url, "--rest-url", rest], /^ready binance spot BTCUSDT/m);
-    const tap = Bun.spawn(
-      ["node", join(ROOT, "bin/ap.js"), "tap", "market-data", "--json", "--type", "Trade", "--count", "5"],
-      {
-        stdout: "pipe",
-        stderr: "pipe",
-        env,
-      },
-    );
-    const [text, code] = await Promise.all([new Response(tap.stdout).text(), tap.exited]);
+    const { stdout: text, code } = await runAp(["tap", "market-data", "--json", "--type", "Trade", "--count", "5"], {
+      env,
+    });
     expect(code).toBe(0);
     const trades = text
       .trim()
@@ -66,8 +60,8 @@ describe("ap venue + ap run", () => {
   }, 30_000);
 
   test("an unknown service or venue is a one-line usage error", async () => {
-    const p = Bun.spawn(["node", join(ROOT, "bin/ap.js"), "run", "nope"], { stdout: "pipe", stderr: "pipe", env });
-    expect(await p.exited).toBe(2);
-    expect(await new Response(p.stderr).text()).toContain('unknown service "nope"');
+    const p = await runAp(["run", "nope"], { env });
+    expect(p.code).toBe(2);
+    expect(p.stderr).toContain('unknown service "nope"');
   });
 });

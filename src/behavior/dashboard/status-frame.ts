@@ -1,5 +1,6 @@
 import { FrameBuilder } from "../../rules/builder.ts";
 import type { FrameParser } from "../../rules/parser.ts";
+import type { ServiceStatus } from "../supervisor/supervisor.ts";
 
 /**
  * The dashboard's own frame to the browser (docs/dashboard.md "The status frame"): header domain 4 (system), source
@@ -13,19 +14,7 @@ export const DASHBOARD_STATUS_TLV = 240;
 export const MAX_STATUS_BYTES = 65_535;
 
 /** One row of the supervisor's table (`ap status --json`), as the dashboard forwards it. */
-export interface ServiceRow {
-  name: string;
-  pid: number | null;
-  state: string;
-  uptime_ms: number;
-  rss_bytes: number | null;
-  restarts: number;
-  msgs_in: number | null;
-  msgs_out: number | null;
-  drops: number | null;
-  gaps: number | null;
-  last_error: string | null;
-}
+export type ServiceRow = ServiceStatus;
 
 export interface DashboardStatus {
   /** Dashboard clock, ms since the epoch (Number: a time, not money). */

@@ -11,8 +11,6 @@ import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import type { Subprocess } from "bun";
 import type { Page } from "playwright-core";
-import { serveControl } from "../../../src/behavior/supervisor/control.ts";
-import type { ServiceSpec } from "../../../src/behavior/supervisor/services.ts";
 import { Supervisor } from "../../../src/behavior/supervisor/supervisor.ts";
 import { BusClient, Role } from "../../../src/behavior/transport/bus-client.ts";
 import { loadConfig } from "../../../src/core/config.ts";
@@ -21,6 +19,7 @@ import { InstrumentId } from "../../../src/data/instrument-id.ts";
 import { FrameBuilder } from "../../../src/rules/builder.ts";
 import { fromHex } from "../../../src/rules/json.ts";
 import { HAVE_CHROMIUM, launchBrowser, type TestBrowser, waitFor } from "./browser.ts";
+import { relaySocket, serveStatusControl, systemSpecs } from "./system.ts";
 
 const ROOT = resolve(import.meta.dir, "../../..");
 const ARTIFACTS = join(ROOT, "test-artifacts/dashboard");
@@ -120,35 +119,10 @@ describe.skipIf(!HAVE_CHROMIUM)("dashboard in headless Chromium", () => {
     mkdirSync(ARTIFACTS, { recursive: true });
     dir = mkdtempSync(join(tmpdir(), "ap-dash-"));
     chmodSync(dir, 0o700);
-    const sock = (name: string) => join(dir, `${name}.sock`);
-    const relay = (name: string): ServiceSpec => ({
-      name: `relay-${name}`,
-      command: [process.execPath, join(ROOT, "src/behavior/relay/main.ts"), "--domain", name, "--socket", sock(name)],
-      dependsOn: [],
-      endpoint: sock(name),
-    });
-    const specs: ServiceSpec[] = [
-      relay("market-data"),
-      relay("signal"),
-      relay("execution"),
-      {
-        name: "execution",
-        command: [
-          process.execPath,
-          join(ROOT, "src/behavior/execution/main.ts"),
-          "--run-dir",
-          dir,
-          "--audit-log",
-          join(dir, "audit.log"),
-        ],
-        dependsOn: ["relay-market-data", "relay-signal", "relay-execution"],
-      },
-    ];
+    const sock = (name: string) => relaySocket(dir, name);
+    const specs = systemSpecs(dir);
     supervisor = new Supervisor(loadConfig({ env: {}, cwd: dir }), dir, specs);
-    control = await serveControl(dir, async (req) => {
-      if (req.cmd === "status") return { pid: process.pid, run_dir: dir, services: supervisor.status() };
-      return { pid: process.pid };
-    });
+    control = await serveStatusControl(dir, supervisor);
     await supervisor.start();
 
     // The dashboard as its own process, no AP_DASHBOARD_TOKEN: it makes one and prints it once on stderr.

@@ -3,14 +3,13 @@ import { chmodSync, readdirSync, readFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import type { UnixSocketListener } from "bun";
 import { DASHBOARD_STATUS_TLV, readStatus } from "../../../src/behavior/dashboard/status-frame.ts";
-import { serveControl } from "../../../src/behavior/supervisor/control.ts";
-import type { ServiceSpec } from "../../../src/behavior/supervisor/services.ts";
 import { Supervisor } from "../../../src/behavior/supervisor/supervisor.ts";
 import { BusClient, Role } from "../../../src/behavior/transport/bus-client.ts";
 import { loadConfig } from "../../../src/core/config.ts";
 import { FrameBuilder } from "../../../src/rules/builder.ts";
 import { StreamFramer } from "../../../src/rules/framer.ts";
 import type { FrameParser } from "../../../src/rules/parser.ts";
+import { relaySocket, serveStatusControl, systemSpecs } from "../dashboard/system.ts";
 import { Child, Until } from "../relay/helpers.ts";
 import { tempDir } from "./helpers.ts";
 import { anvilMarket, CHAIN_ID, EXECUTOR_KEY, mine, predictOut, signalFor, v2PoolState } from "./onchain/helpers.ts";
@@ -46,42 +45,19 @@ describe("the private key is never sent to the dashboard (live on-chain executio
     using tmp = tempDir();
     const dir = tmp.dir;
     chmodSync(dir, 0o700);
-    const sock = (name: string) => join(dir, `${name}.sock`);
-    const relay = (name: string): ServiceSpec => ({
-      name: `relay-${name}`,
-      command: [process.execPath, join(ROOT, "src/behavior/relay/main.ts"), "--domain", name, "--socket", sock(name)],
-      dependsOn: [],
-      endpoint: sock(name),
-    });
-    const specs: ServiceSpec[] = [
-      relay("market-data"),
-      relay("signal"),
-      relay("execution"),
-      {
-        name: "execution",
-        command: [
-          process.execPath,
-          join(ROOT, "src/behavior/execution/main.ts"),
-          "--run-dir",
-          dir,
-          "--audit-log",
-          join(dir, "audit.log"),
-          "--live-onchain",
-          "--live-poll-ms",
-          "20",
-        ],
-        dependsOn: ["relay-market-data", "relay-signal", "relay-execution"],
-        // the key reaches the execution service only (as ap up --live-trading does)
-        env: {
-          AP_EXECUTION_RPC_URL: m.anvil.url,
-          AP_EXECUTION_CHAIN_ID: String(CHAIN_ID),
-          AP_EXECUTION_CONTRACT: m.contract,
-          AP_EXECUTION_PRIVATE_KEY: EXECUTOR_KEY,
-          AP_EXECUTION_KEYSTORE: "",
-          AP_CONFIG: "",
-        },
+    const sock = (name: string) => relaySocket(dir, name);
+    // the key reaches the execution service only (as ap up --live-trading does)
+    const specs = systemSpecs(dir, {
+      extraArgs: ["--live-onchain", "--live-poll-ms", "20"],
+      env: {
+        AP_EXECUTION_RPC_URL: m.anvil.url,
+        AP_EXECUTION_CHAIN_ID: String(CHAIN_ID),
+        AP_EXECUTION_CONTRACT: m.contract,
+        AP_EXECUTION_PRIVATE_KEY: EXECUTOR_KEY,
+        AP_EXECUTION_KEYSTORE: "",
+        AP_CONFIG: "",
       },
-    ];
+    });
     const supervisor = new Supervisor(
       loadConfig({ env: { AP_SUPERVISOR_STATS_INTERVAL_MS: "100" }, cwd: dir }),
       dir,
@@ -92,10 +68,7 @@ describe("the private key is never sent to the dashboard (live on-chain executio
     let ws: WebSocket | undefined;
     const clients: BusClient[] = [];
     try {
-      control = (await serveControl(dir, async (req) => {
-        if (req.cmd === "status") return { pid: process.pid, run_dir: dir, services: supervisor.status() };
-        return { pid: process.pid };
-      })) as UnixSocketListener<unknown>;
+      control = (await serveStatusControl(dir, supervisor)) as UnixSocketListener<unknown>;
       await supervisor.start();
 
       dashboard = new Child([join(ROOT, "src/behavior/dashboard/main.ts"), "--run-dir", dir, "--port", "0"], {

@@ -9,14 +9,32 @@ import {
   FIXTURES,
   publishWindowed,
   SequenceCheck,
+  startChildSubscriber,
   startRelay,
+  stopRelay,
   TEST_FRAMES,
   tempDir,
   tradeBuilder,
 } from "./helpers.ts";
 
-const subscriber = (socketPath: string, check: SequenceCheck, name: string) =>
-  new BusClient({ socketPath, domain: 1, source: 91, role: Role.Subscriber, name, onFrame: check.onFrame });
+/** Two in-process subscribers (`${prefix}0`, `${prefix}1`) with their sequence checks, and a publisher; all ready. */
+async function subscribersAndPublisher(socketPath: string, prefix: string) {
+  const checks = [new SequenceCheck(), new SequenceCheck()];
+  const subs = checks.map(
+    (check, i) =>
+      new BusClient({
+        socketPath,
+        domain: 1,
+        source: 91,
+        role: Role.Subscriber,
+        name: `${prefix}${i}`,
+        onFrame: check.onFrame,
+      }),
+  );
+  const pub = new BusClient({ socketPath, domain: 1, source: 2, role: Role.Publisher, name: "pub" });
+  await Promise.all([...subs, pub].map((c) => c.ready()));
+  return { checks, subs, pub };
+}
 
 async function publish(pub: BusClient, next: () => Uint8Array, count: number): Promise<void> {
   for (let i = 0; i < count; i++) {
@@ -30,12 +48,8 @@ describe("relay under failures (market-data relay process)", () => {
     using tmp = tempDir();
     const socketPath = join(tmp.dir, "md.sock");
     const relay = await startRelay("market-data", socketPath);
-    const victim = new Child([join(FIXTURES, "subscriber.ts"), socketPath, "victim"]);
-    await victim.waitStdout(/^ready$/m);
-    const checks = [new SequenceCheck(), new SequenceCheck()];
-    const subs = checks.map((c, i) => subscriber(socketPath, c, `survivor${i}`));
-    const pub = new BusClient({ socketPath, domain: 1, source: 2, role: Role.Publisher, name: "pub" });
-    await Promise.all([...subs, pub].map((c) => c.ready()));
+    const victim = await startChildSubscriber(socketPath, "victim");
+    const { checks, subs, pub } = await subscribersAndPublisher(socketPath, "survivor");
 
     const total = Math.min(TEST_FRAMES, 50_000);
     const { next } = tradeBuilder();
@@ -52,9 +66,7 @@ describe("relay under failures (market-data relay process)", () => {
     }
     const stats = await pub.requestStats<RelayStats>();
     expect(stats).toMatchObject({ framesIn: total, subscribers: 2, disconnects: 1, gaps: 0 });
-    for (const c of [...subs, pub]) c.close();
-    relay.kill("SIGTERM");
-    await relay.proc.exited;
+    await stopRelay(relay, [...subs, pub]);
   }, 60_000);
 
   test("a publisher that dies mid-frame: the partial frame is discarded, nothing corrupt is forwarded", async () => {
@@ -89,10 +101,7 @@ describe("relay under failures (market-data relay process)", () => {
     const stats = await sub.requestStats<RelayStats>();
     expect(stats.framesIn).toBe(1010);
     expect(stats.drops).toEqual({ PartialFrame: 1 });
-    sub.close();
-    pub.close();
-    relay.kill("SIGTERM");
-    await relay.proc.exited;
+    await stopRelay(relay, [sub, pub]);
   }, 30_000);
 
   test("corrupted and out-of-domain frames are rejected with diagnostics and counted; the stream after them is intact", async () => {
@@ -144,22 +153,16 @@ describe("relay under failures (market-data relay process)", () => {
     expect(relay.stderr).toContain("RelayDomainMismatch: frame of domain 2 (signal) sent to the market-data relay");
     expect(relay.stderr).toContain("DomainMismatch: TLV type 43 belongs to domain 3, the frame is domain 1");
     raw.end();
-    sub.close();
-    relay.kill("SIGTERM");
-    await relay.proc.exited;
+    await stopRelay(relay, [sub]);
   }, 30_000);
 
   test("a stuck subscriber is disconnected past its queue limit while the others keep receiving", async () => {
     using tmp = tempDir();
     const socketPath = join(tmp.dir, "md.sock");
     const relay = await startRelay("market-data", socketPath, ["--max-queue-bytes", "262144"]);
-    const stuck = new Child([join(FIXTURES, "subscriber.ts"), socketPath, "stuck"]);
-    await stuck.waitStdout(/^ready$/m);
+    const stuck = await startChildSubscriber(socketPath, "stuck");
     stuck.kill("SIGSTOP"); // never reads again
-    const checks = [new SequenceCheck(), new SequenceCheck()];
-    const subs = checks.map((c, i) => subscriber(socketPath, c, `healthy${i}`));
-    const pub = new BusClient({ socketPath, domain: 1, source: 2, role: Role.Publisher, name: "pub" });
-    await Promise.all([...subs, pub].map((c) => c.ready()));
+    const { checks, subs, pub } = await subscribersAndPublisher(socketPath, "healthy");
 
     // 2.9 MB of frames: past the 256 KiB queue plus the kernel's socket buffer. Published in batches that the
     // healthy subscribers (in this same process) take in before the next, so only the stuck one falls behind.
@@ -175,9 +178,7 @@ describe("relay under failures (market-data relay process)", () => {
     expect(stats).toMatchObject({ framesIn: total, subscribers: 2, slowConsumerDisconnects: 1 });
     stuck.kill("SIGKILL");
     await stuck.proc.exited;
-    for (const c of [...subs, pub]) c.close();
-    relay.kill("SIGTERM");
-    await relay.proc.exited;
+    await stopRelay(relay, [...subs, pub]);
   }, 30_000);
 
   test("a relay killed with kill -9 and restarted: clients reconnect by themselves and traffic resumes", async () => {
@@ -226,9 +227,6 @@ describe("relay under failures (market-data relay process)", () => {
     expect(states.slice(0, 4)).toEqual(["handshaking", "ready", "backoff", "connecting"]);
     const stats = await sub.requestStats<RelayStats>();
     expect(stats).toMatchObject({ framesIn: 1000, subscribers: 1, publishers: 1 });
-    sub.close();
-    pub.close();
-    relay.kill("SIGTERM");
-    await relay.proc.exited;
+    await stopRelay(relay, [sub, pub]);
   }, 30_000);
 });

@@ -2,7 +2,15 @@ import { describe, expect, test } from "bun:test";
 import { join } from "node:path";
 import type { RelayStats } from "../../../src/behavior/relay/relay.ts";
 import { BusClient, Role } from "../../../src/behavior/transport/bus-client.ts";
-import { publishWindowed, SequenceCheck, startRelay, TEST_FRAMES, tempDir, tradeBuilder } from "./helpers.ts";
+import {
+  publishWindowed,
+  SequenceCheck,
+  startRelay,
+  stopRelay,
+  TEST_FRAMES,
+  tempDir,
+  tradeBuilder,
+} from "./helpers.ts";
 
 describe("relay fan-out (market-data relay process)", () => {
   test(
@@ -44,9 +52,7 @@ describe("relay fan-out (market-data relay process)", () => {
       const stats = await pub.requestStats<RelayStats>();
       console.log(`relay RSS after the run: ${(stats.rssBytes / 2 ** 20).toFixed(1)} MiB`);
       expect(stats).toMatchObject({ framesIn: TEST_FRAMES, framesOut: 3 * TEST_FRAMES, gaps: 0, subscribers: 3 });
-      for (const c of [...subs, pub]) c.close();
-      relay.kill("SIGTERM");
-      expect(await relay.proc.exited).toBe(0);
+      expect(await stopRelay(relay, [...subs, pub])).toBe(0);
     },
     60_000 + TEST_FRAMES / 10,
   ); // 1M frames by hand: up to 160 s

@@ -38,16 +38,21 @@ export class Until {
   };
 }
 
-/** A child process whose stdout/stderr are read into strings as they arrive, with waits on their content. */
+/**
+ * A child process (`bun <args>`, or `<launcher> <args>`) whose stdout/stderr are read into strings as they arrive,
+ * with waits on their content.
+ */
 export class Child {
   readonly proc: Subprocess<"ignore", "pipe", "pipe">;
   stdout = "";
   stderr = "";
   private readonly changed = new Until();
   private readonly pumps: Promise<unknown>;
+  /** The exit code, once the process has exited and all it wrote has been read. */
+  readonly done: Promise<number>;
 
-  constructor(args: string[], env: Record<string, string> = {}) {
-    this.proc = Bun.spawn([BUN, ...args], {
+  constructor(args: string[], env: Record<string, string> = {}, launcher: readonly string[] = [BUN]) {
+    this.proc = Bun.spawn([...launcher, ...args], {
       stdin: "ignore",
       stdout: "pipe",
       stderr: "pipe",
@@ -57,6 +62,7 @@ export class Child {
       this.pump(this.proc.stdout, (s) => (this.stdout += s)),
       this.pump(this.proc.stderr, (s) => (this.stderr += s)),
     ]);
+    this.done = Promise.all([this.proc.exited, this.pumps]).then(([code]) => code);
   }
 
   private async pump(stream: ReadableStream<Uint8Array>, append: (s: string) => void): Promise<void> {
@@ -90,6 +96,20 @@ export class Child {
   kill(signal: NodeJS.Signals | number = "SIGKILL"): void {
     this.proc.kill(signal);
   }
+}
+
+/** Starts the fixture subscriber process (fixtures/subscriber.ts) and waits for its `ready` line. */
+export async function startChildSubscriber(socketPath: string, name: string): Promise<Child> {
+  const child = new Child([join(FIXTURES, "subscriber.ts"), socketPath, name]);
+  await child.waitStdout(/^ready$/m);
+  return child;
+}
+
+/** Closes the clients, then stops the relay with SIGTERM; resolves with its exit code. */
+export async function stopRelay(relay: Child, clients: readonly { close(): void }[] = []): Promise<number> {
+  for (const c of clients) c.close();
+  relay.kill("SIGTERM");
+  return await relay.proc.exited;
 }
 
 /** Starts `bun src/behavior/relay/main.ts` and waits for its `ready <path>` line. */

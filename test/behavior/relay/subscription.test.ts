@@ -7,7 +7,7 @@ import { InstrumentId } from "../../../src/data/instrument-id.ts";
 import { VenueId } from "../../../src/data/venues.ts";
 import { FrameBuilder } from "../../../src/rules/builder.ts";
 import type { FrameParser } from "../../../src/rules/parser.ts";
-import { Child, RELAY_MAIN, startRelay, tempDir, Until } from "./helpers.ts";
+import { Child, RELAY_MAIN, startRelay, stopRelay, tempDir, Until } from "./helpers.ts";
 
 /** Collects the TLV types of each received frame, e.g. "1", "2", "1+2", "100". */
 function typeRecorder() {
@@ -63,9 +63,7 @@ describe("relay subscriptions", () => {
     expect(tradesAndHeartbeats.frames).toEqual(["1", "100", "1+2"]);
     const stats = await pub.requestStats<RelayStats>();
     expect(stats).toMatchObject({ framesIn: 5, framesOut: 11, subscribers: 3, publishers: 1 });
-    for (const c of [...clients, pub]) c.close();
-    relay.kill("SIGTERM");
-    await relay.proc.exited;
+    await stopRelay(relay, [...clients, pub]);
   });
 
   test("a connection that is both publisher and subscriber gets the others' frames, not its own", async () => {
@@ -84,10 +82,7 @@ describe("relay subscriptions", () => {
     await b.reach(1);
     expect(a.frames).toEqual(["100"]);
     expect(b.frames).toEqual(["20"]);
-    ca.close();
-    cb.close();
-    relay.kill("SIGTERM");
-    await relay.proc.exited;
+    await stopRelay(relay, [ca, cb]);
   });
 
   test("the execution relay rejects market-data frames and passes control TLVs", async () => {
@@ -108,10 +103,7 @@ describe("relay subscriptions", () => {
     const stats = await sub.requestStats<RelayStats>();
     expect(stats.drops).toEqual({ RelayDomainMismatch: 1 });
     expect(stats).toMatchObject({ relay: "execution", domain: 3, framesIn: 2 });
-    sub.close();
-    pub.close();
-    relay.kill("SIGTERM");
-    await relay.proc.exited;
+    await stopRelay(relay, [sub, pub]);
   });
 });
 
@@ -140,9 +132,7 @@ describe("relay sequence tracking", () => {
       lastSequence: 5,
     });
     raw.end();
-    sub.close();
-    relay.kill("SIGTERM");
-    await relay.proc.exited;
+    await stopRelay(relay, [sub]);
   });
 });
 
@@ -156,8 +146,7 @@ describe("relay process lifecycle and permissions", () => {
     expect(statSync(runDir).mode & 0o777).toBe(0o700);
     expect(statSync(socketPath).mode & 0o777).toBe(0o600);
     expect(statSync(socketPath).isSocket()).toBe(true);
-    relay.kill("SIGTERM");
-    expect(await relay.proc.exited).toBe(0);
+    expect(await stopRelay(relay)).toBe(0);
     expect(existsSync(socketPath)).toBe(false);
     expect(relay.stderr).toContain("SIGTERM: stopped");
   });

@@ -3,7 +3,7 @@ import { join } from "node:path";
 import { TransitTrace } from "../../../src/behavior/relay/transit-trace.ts";
 import { BusClient, Role } from "../../../src/behavior/transport/bus-client.ts";
 import { monotonicClock } from "../../../src/behavior/transport/monotonic-clock.ts";
-import { startRelay, tempDir, tradeBuilder, Until } from "./helpers.ts";
+import { startRelay, stopRelay, tempDir, tradeBuilder, Until } from "./helpers.ts";
 
 describe("relay transit trace (--trace)", () => {
   test("records every data frame's publisher, sequence, receive and send time on the machine's monotonic clock", async () => {
@@ -35,10 +35,7 @@ describe("relay transit trace (--trace)", () => {
       // one frame at a time, so each has its own chunk and its own receive time
       await arrived.until(() => receivedAt[i] !== undefined);
     }
-    pub.close();
-    sub.close();
-    relay.kill("SIGTERM");
-    expect(await relay.proc.exited).toBe(0);
+    expect(await stopRelay(relay, [pub, sub])).toBe(0);
 
     const rows = TransitTrace.read(traceFile);
     expect(rows.map((r) => r.sequence)).toEqual(Array.from({ length: N }, (_, i) => i + 1));
