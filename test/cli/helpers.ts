@@ -11,11 +11,13 @@ export interface ApOptions {
   env?: Record<string, string | undefined>;
   /** Text on its standard input (default: none). */
   stdin?: string;
+  /** The node executable (default: `node` on the PATH). */
+  node?: string;
 }
 
 /** `node bin/ap.js <args>` started, stdout and stderr piped. */
 export function spawnAp(args: string[], options: ApOptions = {}) {
-  return Bun.spawn(["node", AP_BIN, ...args], {
+  return Bun.spawn([options.node ?? "node", AP_BIN, ...args], {
     cwd: options.cwd,
     stdin: options.stdin === undefined ? "ignore" : new TextEncoder().encode(options.stdin),
     stdout: "pipe",

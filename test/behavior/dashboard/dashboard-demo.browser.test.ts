@@ -12,6 +12,7 @@ import { copyFileSync, mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import type { Page } from "playwright-core";
+import { runAp } from "../../cli/helpers.ts";
 import { HAVE_CHROMIUM, launchBrowser, type TestBrowser, waitFor } from "./browser.ts";
 
 const ROOT = resolve(import.meta.dir, "../../..");
@@ -31,20 +32,8 @@ let browser: TestBrowser;
 let page: Page;
 
 /** Runs `node bin/ap.js <args>` in the demo's environment; its exit code and output. */
-async function ap(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  const proc = Bun.spawn([NODE!, join(ROOT, "bin/ap.js"), ...args], {
-    cwd: ROOT,
-    env,
-    stdin: "ignore",
-    stdout: "pipe",
-    stderr: "pipe",
-  });
-  const [stdout, stderr, code] = await Promise.all([
-    new Response(proc.stdout).text(),
-    new Response(proc.stderr).text(),
-    proc.exited,
-  ]);
-  return { code, stdout, stderr };
+function ap(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  return runAp(args, { node: NODE!, cwd: ROOT, env });
 }
 
 interface StatusRow {
