@@ -256,6 +256,7 @@ export class KrakenFeedHandler {
     const c0 = text.charCodeAt(0);
     if (c0 === LBRACKET && this.fast) {
       // [id,...: the channel of the last v1 message again, its book synced with known precision: its fast path at once
+      // the channel id read again inline (v1Channel reads it with the cursor): the fast path runs before any cursor
       let id = 0;
       let e = 1;
       for (let ch = text.charCodeAt(e); ch >= 48 && ch <= 57 && e < 16; ch = text.charCodeAt(++e))
@@ -397,11 +398,7 @@ export class KrakenFeedHandler {
     if (this.msgTsNs > 0n) {
       const ns = BigInt(us) * 1000n;
       this.tsBig = ns > this.msgTsNs ? ns : this.msgTsNs;
-    } else if (us > 0) {
-      const ms = Math.floor(us / 1000);
-      this.tsMs = ms;
-      this.tsSub = (us - ms * 1000) * 1000;
-    }
+    } else if (us > 0) this.setTsUs(us);
     if (snapshot) {
       this.counters.bookSnapshots++;
       this.finishSnapshot(b, recvNs);
@@ -448,12 +445,7 @@ export class KrakenFeedHandler {
       }
       while (c.eat(44)) if (!c.skip()) return false; // "r" (republish) and anything newer
       if (!c.expect(RBRACKET)) return false;
-      if (snapshot) {
-        const pd = fractionDigits(text, pa, pb);
-        const qd = fractionDigits(text, qa, qb);
-        if (pd > b.priceDecimals) b.priceDecimals = pd;
-        if (qd > b.qtyDecimals) b.qtyDecimals = qd;
-      }
+      if (snapshot) learnDecimals(b, text, pa, pb, qa, qb);
       this.applyLevel(b, side, code, text, pa, pb, qa, qb, snapshot);
     } while (c.more(RBRACKET));
     return c.ok;
@@ -561,6 +553,7 @@ export class KrakenFeedHandler {
           }
         } else if (k === 99 && text.charCodeAt(i + 3) === QUOTE) {
           // "c": "checksum" (1 to 10 digits)
+          // digitsAt inline: a call here costs the per-update path a few % (bench/collector-kraken.ts)
           let v = 0;
           let e = i + 4;
           for (let ch = text.charCodeAt(e); ch >= 48 && ch <= 57; ch = text.charCodeAt(++e)) v = v * 10 + ch - 48;
@@ -585,6 +578,7 @@ export class KrakenFeedHandler {
     this.beginMessage(b);
     this.applyFast(b, n);
     if (tsUs > 0) {
+      // setTsUs inline: the per-update path, measured faster without the call (bench/collector-kraken.ts)
       const ms = Math.floor(tsUs / 1000);
       this.tsMs = ms;
       this.tsSub = (tsUs - ms * 1000) * 1000;
@@ -617,6 +611,7 @@ export class KrakenFeedHandler {
       let prev = -1;
       if (text.charCodeAt(i) === RBRACKET) i++;
       else {
+        // The level template is v1UpdateFast's, copied inline on purpose: a shared reader costs the hot loop (bench).
         for (;;) {
           if (text.charCodeAt(i) !== LBRACKET || text.charCodeAt(i + 1) !== QUOTE) return false;
           const p = snapE8(text, i + 2);
@@ -657,8 +652,6 @@ export class KrakenFeedHandler {
     // phase 2
     this.beginMessage(b);
     b.clear();
-    b.priceDecimals = -1;
-    b.qtyDecimals = -1;
     b.priceDecimals = pd;
     b.qtyDecimals = qd;
     const depth = b.depth;
@@ -668,11 +661,7 @@ export class KrakenFeedHandler {
     for (let k = nAsks; k < n && k - nAsks < depth; k++) {
       bids.push(new KrakenLevel(P[k], undefined, S[k], undefined, 0, 0, -1));
     }
-    if (tsUs > 0) {
-      const ms = Math.floor(tsUs / 1000);
-      this.tsMs = ms;
-      this.tsSub = (tsUs - ms * 1000) * 1000;
-    }
+    if (tsUs > 0) this.setTsUs(tsUs);
     this.counters.bookSnapshots++;
     this.counters.fastSnapshots++;
     this.finishSnapshot(b, recvNs);
@@ -686,13 +675,9 @@ export class KrakenFeedHandler {
    * and the general path reads it.
    */
   private v1SubscribedFast(text: string): boolean {
-    let i = V1_SUB_HEAD.length;
-    let channelId = 0;
-    let e = i;
-    for (let ch = text.charCodeAt(e); ch >= 48 && ch <= 57; ch = text.charCodeAt(++e))
-      channelId = channelId * 10 + ch - 48;
-    if (e === i || e - i > 10 || !text.startsWith(',"channelName":"', e)) return false;
-    i = e + 16;
+    const channelId = digitsAt(text, V1_SUB_HEAD.length);
+    if (channelId < 0 || !text.startsWith(',"channelName":"', digitsEnd)) return false;
+    let i = digitsEnd + 16;
     const nameEnd = plainStringEnd(text, i);
     if (nameEnd < 0 || !text.startsWith(V1_SUB_MID, nameEnd)) return false;
     const pairA = nameEnd + V1_SUB_MID.length;
@@ -701,18 +686,16 @@ export class KrakenFeedHandler {
     i = pairB + V1_SUB_OK.length;
     let depth = -1;
     if (text.startsWith('"depth":', i)) {
-      i += 8;
-      depth = 0;
-      for (e = i; text.charCodeAt(e) >= 48 && text.charCodeAt(e) <= 57; e++)
-        depth = depth * 10 + text.charCodeAt(e) - 48;
-      if (e === i || e - i > 10 || depth === 0 || text.charCodeAt(e) !== COMMA) return false;
-      i = e + 1;
+      depth = digitsAt(text, i + 8);
+      if (depth <= 0 || text.charCodeAt(digitsEnd) !== COMMA) return false;
+      i = digitsEnd + 1;
     }
     if (!text.startsWith('"name":"', i)) return false;
     const subA = i + 8;
     const subB = plainStringEnd(text, subA);
     if (subB < 0 || subB + 3 !== text.length || !text.endsWith('"}}')) return false;
-    this.subscribedV1(text.slice(subA, subB), text.slice(pairA, pairB), channelId, depth);
+    const d = depth > 0 ? depth : this.options.depth;
+    this.subscribedV1(text.slice(subA, subB), text.slice(pairA, pairB), channelId, d);
     return true;
   }
 
@@ -753,6 +736,7 @@ export class KrakenFeedHandler {
     i = this.v2FastLevels(text, i + 9, b.priceDecimals, b.qtyDecimals, 2);
     if (i < 0 || !text.startsWith(',"checksum":', i)) return false;
     i += 12;
+    // digitsAt inline: a call here costs the per-update path a few % (bench/collector-kraken.ts)
     let checksum = 0;
     let e = i;
     for (let ch = text.charCodeAt(e); ch >= 48 && ch <= 57; ch = text.charCodeAt(++e))
@@ -929,7 +913,8 @@ export class KrakenFeedHandler {
     if (subStatus && statusA >= 0 && c.equals(statusA, statusB, "subscribed") && pairA >= 0 && nameA >= 0) {
       // v1 subscriptionStatus of an accepted subscription, read in place (as control() would)
       if (!Number.isNaN(channelId) && (depth > 0 || depth === -1)) {
-        this.subscribedV1(text.slice(nameA, nameB), text.slice(pairA, pairB), channelId, depth);
+        const d = depth > 0 ? depth : this.options.depth;
+        this.subscribedV1(text.slice(nameA, nameB), text.slice(pairA, pairB), channelId, d);
         return;
       }
     }
@@ -1074,6 +1059,7 @@ export class KrakenFeedHandler {
     const side = bid ? b.bids : b.asks;
     const code = bid ? 1 : 2;
     const learn = snapshot && this.learnV2;
+    // v1Levels' framing; the level reader differs (objects, not arrays), and a shared loop would call back per level
     do {
       if (!c.expect(LBRACE)) return false;
       let pa = -1;
@@ -1094,13 +1080,8 @@ export class KrakenFeedHandler {
         } else if (!c.skip()) return false;
       } while (c.more(RBRACE));
       if (pa < 0 || qa < 0) return false;
-      if (learn) {
-        // No instrument metadata yet: take the precision from the literals (full precision on a real v2 wire).
-        const pd = fractionDigits(text, pa, pb);
-        const qd = fractionDigits(text, qa, qb);
-        if (pd > b.priceDecimals) b.priceDecimals = pd;
-        if (qd > b.qtyDecimals) b.qtyDecimals = qd;
-      }
+      // No instrument metadata yet: take the precision from the literals (full precision on a real v2 wire).
+      if (learn) learnDecimals(b, text, pa, pb, qa, qb);
       this.applyLevel(b, side, code, text, pa, pb, qa, qb, snapshot);
     } while (c.more(RBRACKET));
     return c.ok;
@@ -1147,19 +1128,21 @@ export class KrakenFeedHandler {
     if (!c.ok) this.bad("v2 trade message does not parse", text);
   }
 
-  /** An accepted v1 subscription (control()'s subscriptionStatus case); depth -1: not given. */
-  private subscribedV1(name: string, symbol: string, channelId: number, depth: number): void {
+  /**
+   * An accepted v1 subscription (the fast path, the in-place read and control()); channelId undefined: not given
+   * (no channel is mapped); depth as the caller resolved it (the book's depth).
+   */
+  private subscribedV1(name: string, symbol: string, channelId: number | undefined, depth: number): void {
     this.counters.subscriptions++;
     const kind = name === "book" ? "book" : name === "trade" ? "trade" : undefined;
-    if (kind) {
+    if (kind && channelId !== undefined) {
       this.lastChId = -1;
       this.chCacheId.fill(-1);
       this.channels.set(channelId, { kind, symbol });
     }
     if (kind === "book") {
-      const d = depth > 0 ? depth : this.options.depth;
-      const b = this.bookFor(symbol, d);
-      if (b) b.depth = d;
+      const b = this.bookFor(symbol, depth);
+      if (b) b.depth = depth;
     }
     this.options.onSubscribed?.(name, symbol, true);
   }
@@ -1188,19 +1171,8 @@ export class KrakenFeedHandler {
       const sub = (m.subscription ?? {}) as Record<string, unknown>;
       const name = String(sub.name ?? "");
       if (m.status === "subscribed") {
-        this.counters.subscriptions++;
-        const kind = name === "book" ? "book" : name === "trade" ? "trade" : undefined;
-        if (kind && m.channelID !== undefined) {
-          this.lastChId = -1;
-          this.chCacheId.fill(-1);
-          this.channels.set(Number(m.channelID), { kind, symbol });
-        }
-        if (kind === "book") {
-          const depth = Number(sub.depth ?? this.options.depth);
-          const b = this.bookFor(symbol, depth);
-          if (b) b.depth = depth;
-        }
-        this.options.onSubscribed?.(name, symbol, true);
+        const channelId = m.channelID === undefined ? undefined : Number(m.channelID);
+        this.subscribedV1(name, symbol, channelId, Number(sub.depth ?? this.options.depth));
       } else if (m.status === "error") {
         this.counters.subscribeErrors++;
         this.warn("subscription refused", { pair: symbol, error: String(m.errorMessage ?? "") });
@@ -1284,6 +1256,13 @@ export class KrakenFeedHandler {
       this.ids.set(symbol, id);
     }
     return id;
+  }
+
+  /** The message time from epoch microseconds: whole ms in tsMs, the rest in ns in tsSub. */
+  private setTsUs(us: number): void {
+    const ms = Math.floor(us / 1000);
+    this.tsMs = ms;
+    this.tsSub = (us - ms * 1000) * 1000;
   }
 
   /** Starts a book message: no changes yet, no time yet, the deep view's edges as they stand. */
@@ -1627,7 +1606,14 @@ export class KrakenFeedHandler {
   }
 }
 
-/** A non-negative integer of at most 10 digits s[a, b) (a checksum), NaN otherwise. */
+/** Widens the book's precision to the fraction digits of a level's price s[pa, pb) and size s[qa, qb). */
+function learnDecimals(b: KrakenBook, s: string, pa: number, pb: number, qa: number, qb: number): void {
+  const pd = fractionDigits(s, pa, pb);
+  const qd = fractionDigits(s, qa, qb);
+  if (pd > b.priceDecimals) b.priceDecimals = pd;
+  if (qd > b.qtyDecimals) b.qtyDecimals = qd;
+}
+
 /**
  * A snapshot level's value from s[start] as an exact e8 Number, its end in levelCrc.end and its fraction digit count
  * in levelCrc.fd: scanE8CrcTo, and scanE8 over the same run when it has more than 15 significant digits (trailing
@@ -1641,6 +1627,7 @@ function snapE8(s: string, start: number): number {
   return scanE8(s, start, end);
 }
 
+/** A non-negative integer of at most 10 digits s[a, b) (a checksum), NaN otherwise. */
 function digitsValue(s: string, a: number, b: number): number {
   if (b <= a || b - a > 10) return Number.NaN;
   let v = 0;
@@ -1650,6 +1637,18 @@ function digitsValue(s: string, a: number, b: number): number {
     v = v * 10 + d;
   }
   return v;
+}
+
+/** digitsAt's end: the index after the digits it read. */
+let digitsEnd = 0;
+
+/** The run of 1 to 10 decimal digits from s[a] as a number, its end in digitsEnd; -1: no digits or more than 10. */
+function digitsAt(s: string, a: number): number {
+  let v = 0;
+  let e = a;
+  for (let ch = s.charCodeAt(e); ch >= 48 && ch <= 57; ch = s.charCodeAt(++e)) v = v * 10 + ch - 48;
+  digitsEnd = e;
+  return e === a || e - a > 10 ? -1 : v;
 }
 
 /** Index of the quote closing a string that starts at s[a] with no escape or control character; -1 otherwise. */

@@ -6,7 +6,11 @@ import {
   type KrakenDataClientOptions,
 } from "../../../../src/behavior/adapters/kraken/data-client.ts";
 import { OrderBook } from "../../../../src/behavior/market/order-book.ts";
-import { type KrakenVenueOptions, startKrakenVenue } from "../../../../src/behavior/venues/kraken-venue.ts";
+import {
+  KRAKEN_DEMO_PAIRS,
+  type KrakenVenueOptions,
+  startKrakenVenue,
+} from "../../../../src/behavior/venues/kraken-venue.ts";
 import type { InstrumentId } from "../../../../src/data/instrument-id.ts";
 import { SourceType } from "../../../../src/data/venues.ts";
 import { ErrorCode } from "../../../../src/rules/error-codes.ts";
@@ -22,18 +26,8 @@ export const V1_ASSET_PAIRS = fixture("v1-rest-assetpairs-2021-04-17.cryptofeed.
 export const V2_BOOK10 = fixture("v2-book10-btcusd-2023-07-30.python-kraken-sdk.jsonl.gz");
 export const V2_INSTRUMENTS = fixture("v2-instrument-snapshot.kraken-data-recorder.json.gz");
 
-export const PAIRS_2021 = [
-  "WAVES/EUR",
-  "XMR/USD",
-  "KSM/XBT",
-  "GRT/ETH",
-  "SC/EUR",
-  "ETH/CHF",
-  "OCEAN/XBT",
-  "OMG/USD",
-  "XBT/CHF",
-  "ADA/XBT",
-];
+/** The ten v1 pairs of the 2021 cryptofeed capture (the replay venue's demo list). */
+export const PAIRS_2021: string[] = [...KRAKEN_DEMO_PAIRS];
 
 /** A decoded published frame: TLV name and value. */
 export interface Published {
