@@ -23,8 +23,6 @@ export const E8_WIDE = SCALED_WIDE;
 const POW10: number[] = Array.from({ length: 19 }, (_, i) => 10 ** i);
 const MAX_SAFE = Number.MAX_SAFE_INTEGER;
 const MAX_SAFE_BIG = BigInt(MAX_SAFE);
-const TWO24 = 16777216;
-const TWO32 = 4294967296;
 
 /**
  * s[start, end) as an unsigned decimal scaled by 10^8, as an exact integer Number; E8_BAD or E8_WIDE otherwise.
@@ -46,27 +44,6 @@ function long(s: string, start: number, end: number): number {
 export function bad(reason: "NotADecimal" | "PrecisionLoss"): number {
   decimalScan.error = reason;
   return E8_BAD;
-}
-
-/** Writes v·mul + add as a u64, little-endian (0 <= v < 2^53, 1 <= mul <= 1e6, 0 <= add < 2^32): exact, no bigint. */
-export function setU64Mul(dv: DataView, at: number, v: number, mul: number, add: number): void {
-  const vh = Math.floor(v / TWO24);
-  const x = vh * mul; // < 2^29 · 1e6 < 2^49
-  const y = (v - vh * TWO24) * mul + add; // < 2^24 · 1e6 + 2^32 < 2^45
-  // total = x·2^24 + y; x·2^24 = xHi·2^32 + (x mod 256)·2^24
-  const xHi = Math.floor(x / 256);
-  let lo = (x - xHi * 256) * TWO24 + y;
-  const carry = Math.floor(lo / TWO32);
-  lo -= carry * TWO32;
-  dv.setUint32(at, lo, true);
-  dv.setUint32(at + 4, xHi + carry, true);
-}
-
-/** i64 little-endian from a non-negative exact integer Number. */
-export function setU53(dv: DataView, at: number, v: number): void {
-  const hi = Math.floor(v / TWO32);
-  dv.setUint32(at, v - hi * TWO32, true);
-  dv.setUint32(at + 4, hi, true);
 }
 
 /**

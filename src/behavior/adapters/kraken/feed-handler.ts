@@ -11,8 +11,9 @@ import {
   scanRfc3339Ns,
 } from "../common/decimal-scan.ts";
 import type { MarketPublisher } from "../common/market-publisher.ts";
+import { setU64, setU64Mul } from "../common/u64-writers.ts";
 import { type BookSide, KrakenBook, KrakenLevel } from "./book.ts";
-import { E8_BAD, E8_WIDE, rfc3339, rfc3339Ms, scanE8, setU53, setU64Mul } from "./e8.ts";
+import { E8_BAD, E8_WIDE, rfc3339, rfc3339Ms, scanE8 } from "./e8.ts";
 import { instrumentMeta, instrumentsFromV2Snapshot, type KrakenInstrument } from "./instrument-provider.ts";
 import { JsonCursor, parseJsonKeepNumbers } from "./json-cursor.ts";
 import { levelCrc, scanE8Crc, scanE8CrcTo, textDigitsCrc } from "./level-crc.ts";
@@ -1550,17 +1551,17 @@ export class KrakenFeedHandler {
     if (this.tsMs > 0) setU64Mul(dv, o + 32, this.tsMs, 1_000_000, this.tsSub);
     else if (this.tsBig > 0n) dv.setBigUint64(o + 32, this.tsBig, true);
     else dv.setBigUint64(o + 32, recvNs, true);
-    setU53(dv, o + 40, b.publishedId + 1);
-    setU53(dv, o + 48, b.updateId);
+    setU64(dv, o + 40, b.publishedId + 1);
+    setU64(dv, o + 48, b.updateId);
     dv.setUint32(o + 56, n, true); // change_count u16 (n <= 2 x 1000) and 2 pad bytes
     dv.setUint32(o + 60, 0, true);
     let at = o + 64;
     for (let k = 0; k < n; k++) {
       const pb = this.chPb[k];
-      if (pb === undefined) setU53(dv, at, this.chP[k]);
+      if (pb === undefined) setU64(dv, at, this.chP[k]);
       else dv.setBigInt64(at, pb, true);
       const sb = this.chSb[k];
-      if (sb === undefined) setU53(dv, at + 8, this.chS[k]);
+      if (sb === undefined) setU64(dv, at + 8, this.chS[k]);
       else dv.setBigInt64(at + 8, sb, true);
       dv.setUint32(at + 16, this.chSide[k], true); // side u8 and 3 pad bytes
       dv.setUint32(at + 20, 0, true);
@@ -1577,8 +1578,8 @@ export class KrakenFeedHandler {
     const o = pub.beginValue(TlvType.Trade, 64);
     const dv = pub.valueView;
     pub.valueBytes.set(id.bytes, o);
-    setU53(dv, o + 32, price);
-    setU53(dv, o + 40, size);
+    setU64(dv, o + 32, price);
+    setU64(dv, o + 40, size);
     setU64Mul(dv, o + 48, us, 1000, 0);
     dv.setUint32(o + 56, side, true); // side u8 and pad
     dv.setUint32(o + 60, 0, true);
