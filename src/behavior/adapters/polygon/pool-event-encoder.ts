@@ -67,8 +67,7 @@ const EV_V3_MINT = 2;
 const EV_V3_BURN = 3;
 const EV_V2_SYNC = 4;
 const EV_V2_SWAP = 5;
-const EV_V2_MINT = 6;
-const EV_V2_BURN = 7;
+// 6: V2 Mint, 7: V2 Burn (read only through the tables below)
 const EVENT_TOPIC = [
   "",
   Topic.V3Swap,
